@@ -1,0 +1,5 @@
+//! Reusable pieces of the interface.
+
+pub mod forms;
+pub mod header;
+pub mod theme;

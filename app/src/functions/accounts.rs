@@ -1,0 +1,80 @@
+//! Server functions for accounts: session, registration, log-in, admin user list.
+
+use crate::domain::{Registration, Role, User, UserPage};
+use crate::error::AppError;
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {super::ssr::*, crate::services::accounts};
+
+/// The logged-in user, or `None`.
+#[server(prefix = "/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let request = request().await?;
+    Ok(request.caller.user)
+}
+
+/// Creates a requester account, then sends the browser to the log-in page.
+///
+/// Errors: 422 / 409 with field errors (see `services::accounts::register`).
+#[server(prefix = "/fn", endpoint = "register")]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+    #[server(default)] discord_username: Option<String>,
+    #[server(default)] discord_id: Option<String>,
+) -> Result<User, AppError> {
+    let request = request().await?;
+    let input = Registration { username, email, password, discord_username, discord_id };
+    let user = respond(accounts::register(&request.context.pool, &input).await)?;
+    leptos_axum::redirect(&format!("/login?registered={}", user.username));
+    Ok(user)
+}
+
+/// Logs in with username or email and password; `remember` keeps the session
+/// 30 days. Sends the browser to the home page.
+///
+/// Errors: 401 for wrong credentials, 429 when throttled.
+#[server(prefix = "/fn", endpoint = "log_in")]
+pub async fn log_in(login: String, password: String, #[server(default)] remember: bool) -> Result<User, AppError> {
+    let request = request().await?;
+    let user = respond(
+        accounts::log_in(
+            &request.context.pool,
+            &request.context.settings,
+            &request.caller,
+            &request.session,
+            &login,
+            &password,
+            remember,
+        )
+        .await,
+    )?;
+    leptos_axum::redirect("/");
+    Ok(user)
+}
+
+/// Ends the session on the server and sends the browser to the home page.
+#[server(prefix = "/fn", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    let request = request().await?;
+    respond(accounts::log_out(&request.session).await)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// One page (50) of users for admins, filtered by `search`, after username `after`.
+///
+/// Errors: 401 / 403 unless the caller is an admin.
+#[server(prefix = "/fn", endpoint = "list_users")]
+pub async fn list_users(search: String, after: Option<String>) -> Result<UserPage, AppError> {
+    let request = request().await?;
+    respond(accounts::list_users(&request.context.pool, &request.caller, &search, after.as_deref(), 50).await)
+}
+
+/// Changes a user's role (admins only; not their own admin role).
+#[server(prefix = "/fn", endpoint = "set_user_role")]
+pub async fn set_user_role(user_id: i64, role: Role) -> Result<User, AppError> {
+    let request = request().await?;
+    respond(accounts::set_role(&request.context.pool, &request.caller, user_id, role).await)
+}

@@ -1,0 +1,16 @@
+//! The JSON API for integrators, `/api/v1`: thin handlers over the service
+//! layer. Errors are `{"error": {"code", "message", "fields"}}`; times are
+//! RFC 3339 UTC.
+
+mod accounts;
+mod extract;
+
+pub use extract::{ApiCaller, ApiError, Json};
+
+use crate::router::AppState;
+use axum::Router;
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(accounts::router())
+}

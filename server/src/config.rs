@@ -1,0 +1,68 @@
+//! Command-line and environment configuration.
+
+use clap::{Args, Parser, Subcommand};
+
+/// `guichet [COMMAND]`; without a command, `serve`.
+#[derive(Debug, Parser)]
+#[command(name = "guichet", version, about = "Guichet, a help desk.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Where PostgreSQL is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/guichet. The
+    /// database is created when missing.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// The server's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve HTTP (the default).
+    Serve(ServeArgs),
+    /// Create the database if missing and apply migrations.
+    Migrate,
+    /// Create an admin account. The password is read from GUICHET_ADMIN_PASSWORD
+    /// when set, else asked for on the terminal.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a user's role (requester, agent, admin).
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Load the demo data (once: only into a database without users) and print the demo logins.
+    SeedDemo,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// The address to listen on; cargo-leptos sets LEPTOS_SITE_ADDR.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub address: String,
+    /// The URL users reach Guichet at; https makes cookies Secure.
+    #[arg(long, env = "GUICHET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Load demo data on first run (into a database without users) and print the logins.
+    #[arg(long, env = "GUICHET_DEMO_DATA", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo_data: bool,
+    /// Failed log-ins allowed per account within the throttle window.
+    #[arg(long, env = "GUICHET_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: i64,
+    /// Failed log-ins allowed per client address within the throttle window.
+    #[arg(long, env = "GUICHET_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: i64,
+}

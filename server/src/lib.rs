@@ -1,0 +1,10 @@
+//! Guichet's server: configuration, database start-up, the router (pages,
+//! server functions, JSON API, static files) and demo data.
+
+pub mod api;
+pub mod config;
+pub mod database;
+pub mod demo;
+pub mod router;
+
+pub use router::{AppState, build_router};

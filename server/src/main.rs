@@ -1,0 +1,115 @@
+//! `guichet`: the server binary and its command line.
+
+use anyhow::{Context, bail};
+use app::domain::{Registration, Role};
+use app::services::{ServerContext, Settings, accounts};
+use clap::Parser;
+use leptos::prelude::*;
+use server::config::{Cli, Command, ServeArgs};
+use server::{AppState, build_router, database, demo};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let database_url = cli
+        .database
+        .database_url
+        .clone()
+        .context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/guichet)")?;
+    match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_env())) {
+        Command::Serve(args) => serve(&database_url, args).await,
+        Command::Migrate => {
+            database::prepare(&database_url, 2).await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::CreateAdmin { username, email } => {
+            let pool = database::prepare(&database_url, 2).await?;
+            let password = match std::env::var("GUICHET_ADMIN_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => rpassword::prompt_password("Password for the new admin: ")?,
+            };
+            let registration = Registration { username, email, password, discord_username: None, discord_id: None };
+            match accounts::create_user_with_role(&pool, &registration, Role::Admin).await {
+                Ok(user) => {
+                    println!("Admin {} created (id {}).", user.username, user.id);
+                    Ok(())
+                }
+                Err(error) => bail!("{error} {:?}", error.fields()),
+            }
+        }
+        Command::SetRole { username, role } => {
+            let pool = database::prepare(&database_url, 2).await?;
+            let role: Role = role.parse().map_err(|reason: String| anyhow::anyhow!("role {reason}"))?;
+            let user = accounts::set_role_by_username(&pool, &username, role).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("{} is now {}.", user.username, user.role);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let pool = database::prepare(&database_url, 2).await?;
+            if demo::load_if_empty(&pool).await? {
+                println!("Demo data loaded.");
+            } else {
+                println!("The database already has users; demo data not loaded.");
+            }
+            print!("{}", demo::logins_text());
+            Ok(())
+        }
+    }
+}
+
+trait ParseFromEnv {
+    fn parse_from_env() -> Self;
+}
+
+impl ParseFromEnv for ServeArgs {
+    /// `serve`'s options from the environment and defaults alone.
+    fn parse_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["guichet"]).args
+    }
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let pool = database::prepare(database_url, 16).await?;
+    if args.demo_data {
+        if demo::load_if_empty(&pool).await? {
+            println!("Demo data loaded.");
+        }
+        print!("{}", demo::logins_text());
+    }
+    let mut leptos_options = get_configuration(None)?.leptos_options;
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "guichet".into();
+    }
+    let address: SocketAddr = args.address.parse().context("the listen address")?;
+    leptos_options.site_addr = address;
+    let settings = Settings {
+        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{address}")),
+        login_failures_per_account: args.login_failures_per_account,
+        login_failures_per_address: args.login_failures_per_address,
+        ..Settings::default()
+    };
+    let state = AppState { leptos_options, context: ServerContext { pool, settings: Arc::new(settings) } };
+    let router = build_router(state);
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
+    println!("Guichet is listening on http://{address}");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

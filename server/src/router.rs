@@ -1,0 +1,59 @@
+//! The HTTP router: pages and server functions (Leptos), the JSON API under
+//! `/api/v1`, static files, and the session layer around all of them.
+
+use app::services::ServerContext;
+use app::{App, shell};
+use axum::{Router, extract::FromRef};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "guichet_session";
+
+/// Router state: Leptos' options and the services' context.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub context: ServerContext,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for ServerContext {
+    fn from_ref(state: &AppState) -> Self {
+        state.context.clone()
+    }
+}
+
+/// Builds the whole application router. Sessions live in PostgreSQL, so any
+/// instance serves any session; cookies are HttpOnly, SameSite=Lax, and Secure
+/// when the public URL is https; without "remember me" they end with the browser.
+pub fn build_router(state: AppState) -> Router {
+    let session_layer = SessionManagerLayer::new(PostgresStore::new(state.context.pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.context.settings.secure_cookies())
+        .with_expiry(Expiry::OnSessionEnd);
+
+    let routes = generate_route_list(App);
+    let context = state.context.clone();
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api/v1", crate::api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(session_layer)
+        .with_state(state)
+}

@@ -1,0 +1,98 @@
+//! Test harness: the real router on a loopback port against a fresh database.
+
+#![allow(dead_code)]
+
+use app::domain::{Registration, Role, User};
+use app::services::{ServerContext, Settings, accounts};
+use leptos::prelude::LeptosOptions;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running server and its database.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub pool: PgPool,
+}
+
+impl TestApp {
+    /// Starts the real router on 127.0.0.1 (a free port) over `pool`, whose
+    /// database `#[sqlx::test]` has migrated.
+    pub async fn spawn(pool: PgPool) -> TestApp {
+        Self::spawn_with(pool, Settings::default()).await
+    }
+
+    pub async fn spawn_with(pool: PgPool, settings: Settings) -> TestApp {
+        server::database::migrate(&pool).await.expect("migrations");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let leptos_options = LeptosOptions::builder().output_name("guichet").site_addr(address).build();
+        let state = server::AppState {
+            leptos_options,
+            context: ServerContext { pool: pool.clone(), settings: Arc::new(settings) },
+        };
+        let router = server::build_router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+        });
+        TestApp { address, pool }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// A client that keeps cookies, like one browser.
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Creates a user with `role` directly through the service layer; the
+    /// password is `{username}-Passw0rd-long`.
+    pub async fn create_user(&self, username: &str, role: Role) -> User {
+        let registration = Registration {
+            username: username.into(),
+            email: format!("{username}@example.test"),
+            password: password_of(username),
+            discord_username: None,
+            discord_id: None,
+        };
+        accounts::create_user_with_role(&self.pool, &registration, role).await.expect("create user")
+    }
+
+    /// A fresh browser logged in as `username` through the JSON API.
+    pub async fn logged_in(&self, username: &str) -> Client {
+        let client = self.browser();
+        let response = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"login": username, "password": password_of(username)}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        client
+    }
+
+    /// Calls a server function the way the hydrated app does (form-encoded POST).
+    pub async fn server_fn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = client
+            .post(self.url(&format!("/fn/{name}")))
+            .form(form)
+            .send()
+            .await
+            .expect("server fn request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+pub fn password_of(username: &str) -> String {
+    format!("{username}-Passw0rd-long")
+}
