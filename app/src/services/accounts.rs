@@ -161,7 +161,7 @@ pub async fn log_in(
     throttle(pool, settings, login, address.as_deref()).await?;
 
     let found: Option<(i64, String)> =
-        sqlx::query_as("select id, password_hash from users where username = $1 or email = $1 limit 1")
+        sqlx::query_as("select id, password_hash from users where username = $1::citext or email = $1::citext limit 1")
             .bind(login)
             .fetch_optional(pool)
             .await?;
@@ -175,7 +175,7 @@ pub async fn log_in(
         _ => None,
     };
     let Some(user) = user else {
-        sqlx::query("insert into login_failures (login, address) values ($1, $2::inet)")
+        sqlx::query("insert into login_failures (login, address) values ($1::citext, $2::inet)")
             .bind(login)
             .bind(&address)
             .execute(pool)
@@ -185,7 +185,7 @@ pub async fn log_in(
             .await?;
         return Err(AppError::Unauthorized { message: "Wrong username, email or password.".into() });
     };
-    sqlx::query("delete from login_failures where login = $1 or login = $2")
+    sqlx::query("delete from login_failures where login = $1::citext or login = $2::citext")
         .bind(login)
         .bind(&user.username)
         .execute(pool)
@@ -206,7 +206,7 @@ pub async fn log_in(
 /// too many recent failures; the error says how many seconds to wait.
 async fn throttle(pool: &PgPool, settings: &Settings, login: &str, address: Option<&str>) -> Result<(), AppError> {
     let window = settings.login_window_seconds as f64;
-    let by_login = seconds_until_allowed(pool, "login = $1", login, settings.login_failures_per_account, window).await?;
+    let by_login = seconds_until_allowed(pool, "login = $1::citext", login, settings.login_failures_per_account, window).await?;
     let by_address = match address {
         Some(address) => {
             seconds_until_allowed(pool, "address = $1::inet", address, settings.login_failures_per_address, window)
@@ -276,7 +276,7 @@ pub async fn list_users(
     let pattern = format!("%{}%", search.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let mut users = sqlx::query_as::<_, User>(&format!(
         "select {USER_COLUMNS} from users
-         where ($1 = '%%' or username like $1 or email like $1)
+         where ($1 = '%%' or username::text ilike $1 or email::text ilike $1)
            and ($2::citext is null or username > $2::citext)
          order by username limit $3"
     ))
@@ -318,7 +318,7 @@ pub async fn set_role(pool: &PgPool, caller: &Caller, user_id: i64, role: Role) 
 /// command line, run by whoever operates the machine.
 pub async fn set_role_by_username(pool: &PgPool, username: &str, role: Role) -> Result<User, AppError> {
     sqlx::query_as::<_, User>(&format!(
-        "update users set role = $2, updated_at = now() where username = $1 returning {USER_COLUMNS}"
+        "update users set role = $2, updated_at = now() where username = $1::citext returning {USER_COLUMNS}"
     ))
     .bind(username)
     .bind(role)
