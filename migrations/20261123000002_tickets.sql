@@ -86,6 +86,8 @@ create index tickets_assignee_status_updated_idx on tickets (assignee_id, status
 create index tickets_updated_idx on tickets (updated_at desc, id desc);
 create index tickets_priority_idx on tickets (priority desc, id desc);
 create index tickets_category_idx on tickets (category_id, id desc);
+create index tickets_created_idx on tickets (created_at);
+create index tickets_resolved_idx on tickets (resolved_at) where resolved_at is not null;
 create index tickets_search_idx on tickets using gin (search);
 -- Open-ticket limit per requester and queue.
 create index tickets_open_per_requester_idx on tickets (requester_id, queue_id)

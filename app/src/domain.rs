@@ -99,3 +99,301 @@ pub struct Registration {
     #[serde(default)]
     pub discord_id: Option<String>,
 }
+
+/// How urgent a ticket is; ordered `low < medium < high < urgent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "ticket_priority", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+/// Where a ticket stands. `pending` means waiting on the requester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "ticket_status", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    InProgress,
+    Pending,
+    Resolved,
+    Closed,
+    Escalated,
+}
+
+/// A message on a ticket: a public `reply`, an `internal_note` (agents and
+/// admins only), or a `system` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "message_kind", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Reply,
+    InternalNote,
+    System,
+}
+
+/// Implements `as_str`, `ALL`, `Display` and `FromStr` (with a field-style
+/// reason) for a wire enum.
+macro_rules! wire_enum {
+    ($type:ident, $($variant:ident => $name:literal),+ $(,)?) => {
+        impl $type {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($type::$variant => $name),+ }
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $type {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                $type::ALL.iter().copied().find(|value| value.as_str() == text).ok_or_else(|| {
+                    format!("must be one of {}", $type::ALL.iter().map(|value| value.as_str()).collect::<Vec<_>>().join(", "))
+                })
+            }
+        }
+    };
+}
+
+wire_enum!(Priority, Low => "low", Medium => "medium", High => "high", Urgent => "urgent");
+wire_enum!(
+    Status,
+    Open => "open",
+    InProgress => "in_progress",
+    Pending => "pending",
+    Resolved => "resolved",
+    Closed => "closed",
+    Escalated => "escalated",
+);
+wire_enum!(MessageKind, Reply => "reply", InternalNote => "internal_note", System => "system");
+
+impl Status {
+    /// Resolved and closed tickets are done; the others count as open.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+
+    /// Words for people, e.g. "in progress".
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::InProgress => "in progress",
+            Status::Pending => "pending",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+            Status::Escalated => "escalated",
+        }
+    }
+}
+
+/// A queue (ticket type) with its reference prefix, e.g. Support / `SUP`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Queue {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub prefix: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// Open tickets a requester may have at once here; `None` = unlimited.
+    pub open_ticket_limit: Option<i32>,
+    pub active: bool,
+}
+
+/// A ticket category, e.g. `payment_issue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Category {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// A ticket as every page and the API show it. Times are UTC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: i64,
+    /// Queue prefix and number, zero-padded to 4 digits: `SUP-0042`, `SUP-12345`.
+    pub reference: String,
+    /// The queue's slug.
+    pub queue: String,
+    pub number: i64,
+    /// The category's slug.
+    pub category: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub subject: String,
+    pub description: String,
+    /// Technical details: a JSON object (server id, command, error message, ...).
+    pub metadata: serde_json::Value,
+    pub requester: UserReference,
+    pub assignee: Option<UserReference>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Formats a ticket reference: `reference("SUP", 42) == "SUP-0042"`.
+pub fn reference(prefix: &str, number: i64) -> String {
+    format!("{prefix}-{number:04}")
+}
+
+/// One message of a ticket's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub kind: MessageKind,
+    /// `None` for system messages.
+    pub author: Option<UserReference>,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketEvent {
+    pub id: i64,
+    /// created, status_changed, priority_changed, category_changed, assigned,
+    /// unassigned, replied, note_added, escalated, reopened.
+    pub action: String,
+    /// `None` when the system acted.
+    pub actor: Option<UserReference>,
+    /// `{"from", "to"}` for changes, `{"reason"}` for escalations, `{"message_id"}` for messages.
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ticket with its conversation and history, as the caller may see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+    pub events: Vec<TicketEvent>,
+}
+
+/// What a new ticket needs (web form and `POST /api/v1/tickets`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewTicket {
+    /// Queue slug, e.g. `support`.
+    pub queue: String,
+    /// Category slug, e.g. `payment_issue`.
+    pub category: String,
+    /// `low | medium | high | urgent`; empty means `medium`.
+    #[serde(default)]
+    pub priority: String,
+    /// 1–200 characters.
+    pub subject: String,
+    /// 1–20,000 characters.
+    pub description: String,
+    /// A JSON object of at most 16 KiB.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Filters, sort and page of a ticket list, as strings from a URL or query
+/// string; the service validates them (unknown values are field errors).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketQuery {
+    /// Any of these statuses (empty = all).
+    #[serde(default)]
+    pub status: Vec<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// `me`, `none`, or a user id (agents and admins only).
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Words searched in subject and description; the last one as a prefix.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// `newest` (default), `oldest`, `priority`, `updated`; `relevance` (default with `q`).
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// 1–100, default 50.
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// One page of a ticket list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Pass as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Tickets per status, for the dashboard's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCount {
+    pub status: Status,
+    pub count: i64,
+}
+
+/// Queues and categories to fill the forms and filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketOptions {
+    pub queues: Vec<Queue>,
+    pub categories: Vec<Category>,
+    /// Agents and admins, for the assignee filter and the assign control
+    /// (empty for requesters).
+    pub agents: Vec<UserReference>,
+}
+
+/// Ticket statistics for a period (`GET /api/v1/tickets/stats`). Durations in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketStats {
+    /// The period in days (7 or 30...).
+    pub period_days: i64,
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    pub by_priority: std::collections::BTreeMap<String, i64>,
+    pub by_queue: std::collections::BTreeMap<String, i64>,
+    pub created: i64,
+    pub resolved: i64,
+    pub first_response_seconds_median: Option<f64>,
+    pub first_response_seconds_p90: Option<f64>,
+    pub resolution_seconds_median: Option<f64>,
+    pub resolution_seconds_p90: Option<f64>,
+}
+
+/// An API token as listed (the secret itself is shown only once, at creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A newly created API token with its secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub id: i64,
+    pub name: String,
+    /// `gt_` followed by 64 hex digits (256 random bits).
+    pub token: String,
+}

@@ -3,6 +3,11 @@
 //! acting [`Caller`]. Server functions and REST handlers only adapt to it.
 
 pub mod accounts;
+pub mod catalog;
+pub mod drafts;
+pub mod ticket_lists;
+pub mod tickets;
+pub mod tokens;
 pub mod caller;
 pub mod passwords;
 

@@ -72,8 +72,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// The authenticated caller of an API request, from the session cookie
-/// (`Authorization: Bearer` tokens come with the tickets API).
+/// The authenticated caller of an API request: from `Authorization: Bearer
+/// <token>` when the header is present (an unknown token is a 401, whatever
+/// the cookie says), else from the session cookie.
 pub struct ApiCaller {
     pub caller: Caller,
     pub session: Session,
@@ -89,7 +90,20 @@ impl FromRequestParts<AppState> for ApiCaller {
             ApiError(AppError::internal())
         })?;
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip());
-        let caller = Caller::from_session(&state.context.pool, &session, address).await?;
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let caller = match bearer {
+            Some(token) => match app::services::tokens::user_for_token(&state.context.pool, token.trim()).await? {
+                Some(user) => Caller { user: Some(user), address },
+                None => {
+                    return Err(ApiError(AppError::Unauthorized { message: "The API token is not valid.".into() }));
+                }
+            },
+            None => Caller::from_session(&state.context.pool, &session, address).await?,
+        };
         Ok(ApiCaller { caller, session, context: state.context.clone() })
     }
 }

@@ -3,6 +3,7 @@
 //! RFC 3339 UTC.
 
 mod accounts;
+mod tickets;
 mod extract;
 
 pub use extract::{ApiCaller, ApiError, Json};
@@ -12,5 +13,5 @@ use axum::Router;
 
 /// The `/api/v1` routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(accounts::router())
+    Router::new().merge(accounts::router()).merge(tickets::router())
 }

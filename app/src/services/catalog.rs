@@ -1,0 +1,178 @@
+//! Queues and categories: what tickets are filed under, configured by admins.
+
+use crate::domain::{Category, Queue, TicketOptions, UserReference};
+use crate::error::{AppError, FieldErrors};
+use crate::services::Caller;
+use sqlx::PgPool;
+
+const QUEUE_COLUMNS: &str = "id, slug, name, prefix, color, open_ticket_limit, active";
+
+/// Queues, categories and (for agents and admins) the agents, for forms
+/// and filters. Requesters see only active queues and categories.
+///
+/// Errors: 401.
+pub async fn ticket_options(pool: &PgPool, caller: &Caller) -> Result<TicketOptions, AppError> {
+    let user = caller.user()?;
+    let staff = user.role.is_staff();
+    let queues = sqlx::query_as::<_, Queue>(&format!("select {QUEUE_COLUMNS} from queues where active or $1 order by id"))
+        .bind(staff)
+        .fetch_all(pool)
+        .await?;
+    let categories = sqlx::query_as::<_, Category>(
+        "select id, slug, name, active from categories where active or $1 order by position, id",
+    )
+    .bind(staff)
+    .fetch_all(pool)
+    .await?;
+    let agents = if staff {
+        sqlx::query_as::<_, (i64, String)>("select id, username::text from users where role in ('agent', 'admin') order by username")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(id, username)| UserReference { id, username })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TicketOptions { queues, categories, agents })
+}
+
+/// A queue as an admin creates or edits it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct QueueInput {
+    /// Lower-case letters, digits and `_`, 2–40; fixed after creation.
+    pub slug: String,
+    pub name: String,
+    /// 2–8 capital letters; fixed after creation (references use it).
+    pub prefix: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// `None` = unlimited.
+    pub open_ticket_limit: Option<i32>,
+    pub active: bool,
+}
+
+fn validate_queue(input: &QueueInput, creating: bool) -> Result<(), AppError> {
+    let mut fields = FieldErrors::new();
+    if creating {
+        if !(2..=40).contains(&input.slug.len()) || !input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
+        }
+        if !(2..=8).contains(&input.prefix.len()) || !input.prefix.chars().all(|c| c.is_ascii_uppercase()) {
+            fields.insert("prefix".into(), "must be 2 to 8 capital letters".into());
+        }
+    }
+    if input.name.trim().is_empty() || input.name.chars().count() > 60 {
+        fields.insert("name".into(), "must be 1 to 60 characters long".into());
+    }
+    let color = input.color.strip_prefix('#').unwrap_or("");
+    if color.len() != 6 || !color.chars().all(|c| c.is_ascii_hexdigit()) {
+        fields.insert("color".into(), "must be a colour like #5865f2".into());
+    }
+    if input.open_ticket_limit.is_some_and(|limit| limit < 1) {
+        fields.insert("open_ticket_limit".into(), "must be at least 1, or empty for unlimited".into());
+    }
+    AppError::check(fields)
+}
+
+fn unique_violation(error: sqlx::Error) -> AppError {
+    if let sqlx::Error::Database(database_error) = &error {
+        match database_error.constraint() {
+            Some("queues_slug_key") | Some("categories_slug_key") => return AppError::conflict_field("slug", "is already used"),
+            Some("queues_prefix_key") => return AppError::conflict_field("prefix", "is already used"),
+            _ => {}
+        }
+    }
+    error.into()
+}
+
+/// Adds a queue (admins). Errors: 401/403; 422 bad fields; 409 slug or prefix taken.
+pub async fn create_queue(pool: &PgPool, caller: &Caller, input: &QueueInput) -> Result<Queue, AppError> {
+    caller.admin()?;
+    validate_queue(input, true)?;
+    sqlx::query_as::<_, Queue>(&format!(
+        "insert into queues (slug, name, prefix, color, open_ticket_limit, active) values ($1, $2, $3, $4, $5, $6) returning {QUEUE_COLUMNS}"
+    ))
+    .bind(&input.slug)
+    .bind(input.name.trim())
+    .bind(&input.prefix)
+    .bind(input.color.to_lowercase())
+    .bind(input.open_ticket_limit)
+    .bind(input.active)
+    .fetch_one(pool)
+    .await
+    .map_err(unique_violation)
+}
+
+/// Renames, recolours, (de)activates a queue or changes its open-ticket
+/// limit (admins); slug and prefix stay. Errors: 401/403; 404; 422.
+pub async fn update_queue(pool: &PgPool, caller: &Caller, id: i64, input: &QueueInput) -> Result<Queue, AppError> {
+    caller.admin()?;
+    validate_queue(input, false)?;
+    sqlx::query_as::<_, Queue>(&format!(
+        "update queues set name = $2, color = $3, open_ticket_limit = $4, active = $5 where id = $1 returning {QUEUE_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(input.name.trim())
+    .bind(input.color.to_lowercase())
+    .bind(input.open_ticket_limit)
+    .bind(input.active)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("queue"))
+}
+
+/// Adds a category (admins). Errors: 401/403; 422; 409 slug taken.
+pub async fn create_category(pool: &PgPool, caller: &Caller, slug: &str, name: &str) -> Result<Category, AppError> {
+    caller.admin()?;
+    let mut fields = FieldErrors::new();
+    if !(2..=40).contains(&slug.len()) || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
+    }
+    if name.trim().is_empty() || name.chars().count() > 60 {
+        fields.insert("name".into(), "must be 1 to 60 characters long".into());
+    }
+    AppError::check(fields)?;
+    sqlx::query_as::<_, Category>(
+        "insert into categories (slug, name, position) values ($1, $2, (select coalesce(max(position), 0) + 1 from categories))
+         returning id, slug, name, active",
+    )
+    .bind(slug)
+    .bind(name.trim())
+    .fetch_one(pool)
+    .await
+    .map_err(unique_violation)
+}
+
+/// Renames or (de)activates a category (admins). Errors: 401/403; 404; 422.
+pub async fn update_category(pool: &PgPool, caller: &Caller, id: i64, name: &str, active: bool) -> Result<Category, AppError> {
+    caller.admin()?;
+    if name.trim().is_empty() || name.chars().count() > 60 {
+        return Err(AppError::field("name", "must be 1 to 60 characters long"));
+    }
+    sqlx::query_as::<_, Category>("update categories set name = $2, active = $3 where id = $1 returning id, slug, name, active")
+        .bind(id)
+        .bind(name.trim())
+        .bind(active)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("category"))
+}
+
+/// Deletes an unused category (admins). A category in use cannot be
+/// deleted (the foreign key refuses it), only deactivated.
+///
+/// Errors: 401/403; 404; 409 when tickets use it.
+pub async fn delete_category(pool: &PgPool, caller: &Caller, id: i64) -> Result<(), AppError> {
+    caller.admin()?;
+    let result = sqlx::query("delete from categories where id = $1").bind(id).execute(pool).await;
+    match result {
+        Ok(done) if done.rows_affected() == 0 => Err(AppError::not_found("category")),
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => Err(AppError::Conflict {
+            message: "This category is used by tickets; deactivate it instead.".into(),
+            fields: Default::default(),
+        }),
+        Err(error) => Err(error.into()),
+    }
+}

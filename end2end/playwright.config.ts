@@ -1,0 +1,76 @@
+import { defineConfig } from '@playwright/test';
+
+// End-to-end tests of Guichet. Run them with `scripts/test e2e` from the
+// repository root: it builds the app (`cargo leptos build`), recreates the
+// database guichet_e2e and then runs `npx playwright test` here.
+//
+// Playwright starts the server itself (`webServer` below) on a fresh, empty
+// database; the server applies the migrations and loads the demo accounts.
+
+const PORT = 3100;
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+const DATABASE_URL =
+  process.env.GUICHET_E2E_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/guichet_e2e';
+
+// `npx playwright install` cannot download browsers here: use Debian's Chromium
+// (override with CHROMIUM_PATH).
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  // A 2-core machine that also runs the server and PostgreSQL.
+  workers: 2,
+  reporter: 'list',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL: BASE_URL,
+    browserName: 'chromium',
+    launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  // Every test runs twice: hydrated (wasm) and as plain HTML forms without
+  // JavaScript, which Guichet supports too.
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    // Runs in the repository root (cwd is relative to this file), so the
+    // binary is ./target/debug/guichet and LEPTOS_SITE_ROOT is target/site.
+    command: './target/debug/guichet serve',
+    cwd: '..',
+    url: BASE_URL,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_OUTPUT_NAME: 'guichet',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      GUICHET_DEMO_DATA: '1',
+      GUICHET_PUBLIC_URL: BASE_URL,
+      // Every test connects from 127.0.0.1: don't let the per-address
+      // throttle of failed log-ins lock the later tests out.
+      GUICHET_LOGIN_FAILURES_PER_ADDRESS: '1000',
+      RUST_LOG: process.env.RUST_LOG || 'info,sqlx=warn,tower_sessions=warn',
+    },
+  },
+});

@@ -1,0 +1,157 @@
+// Shared helpers of the end-to-end tests.
+//
+// Every test runs in two projects (see playwright.config.ts): `hydrated`
+// (JavaScript on, the wasm hydrates the page) and `no-js` (plain HTML forms).
+// The helpers work in both; synchronisation is always on something visible in
+// the page, never on sleeps.
+
+import { expect, test, type Page, type Response } from '@playwright/test';
+
+/** A password the registration accepts (8–128 characters, not common). */
+export const PASSWORD = 'correct horse battery staple';
+
+/** The demo accounts the server loads into the empty e2e database. */
+export const DEMO = {
+  admin: { login: 'admin', password: 'guichet-admin-demo' },
+  alice: { login: 'alice', password: 'guichet-alice-demo' },
+  bruno: { login: 'bruno', password: 'guichet-bruno-demo' },
+  chloe: { login: 'chloe', password: 'guichet-chloe-demo' },
+  david: { login: 'david', password: 'guichet-david-demo' },
+  emma: { login: 'emma', password: 'guichet-emma-demo' },
+} as const;
+
+export interface NewUser {
+  username: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * A username nobody has used yet, also across runs on the same database:
+ * `<prefix>-<time>-<random>` (letters, digits and `-`, at most 32 characters).
+ */
+export function uniqueUsername(prefix: string): string {
+  const time = Date.now().toString(36);
+  const random = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+  return `${prefix.slice(0, 10)}-${time}-${random}`.toLowerCase();
+}
+
+/** Data for a fresh account: unique username, matching email, valid password. */
+export function newUser(prefix: string): NewUser {
+  const username = uniqueUsername(prefix);
+  return { username, email: `${username}@example.com`, password: PASSWORD };
+}
+
+/** Whether the current test runs with JavaScript (and so with the wasm). */
+export function isHydrated(): boolean {
+  return test.info().project.use.javaScriptEnabled !== false;
+}
+
+/**
+ * Waits until the wasm has hydrated the page: the theme button gets its
+ * `data-theme-now` attribute only then. Without JavaScript it returns at once.
+ * Call it after every full page load (goto, reload) before interacting.
+ */
+export async function waitForHydration(page: Page): Promise<void> {
+  if (!isHydrated()) return;
+  await expect(page.locator('button.theme-toggle[data-theme-now]')).toHaveAttribute(
+    'data-theme-now',
+    /^(light|dark)$/,
+  );
+}
+
+/** `page.goto(path)`, then [`waitForHydration`]; returns the response. */
+export async function visit(page: Page, path: string): Promise<Response> {
+  const response = await page.goto(path);
+  expect(response, `response for ${path}`).not.toBeNull();
+  await waitForHydration(page);
+  return response!;
+}
+
+/** The page header. */
+export function header(page: Page) {
+  return page.locator('header.site-header');
+}
+
+/** The header's "Log in" link, shown only to visitors. */
+export function headerLogInLink(page: Page) {
+  return header(page).getByRole('link', { name: 'Log in', exact: true });
+}
+
+/** The username shown in the header when logged in. */
+export function headerUsername(page: Page) {
+  return header(page).getByTestId('current-username');
+}
+
+/** The role badge shown in the header when logged in. */
+export function headerRole(page: Page) {
+  return header(page).locator('.role-badge');
+}
+
+/**
+ * Fills and submits the registration form (from a fresh /register). Does not
+ * check the outcome: callers expect either the log-in page or field errors.
+ */
+export async function submitRegistration(page: Page, user: NewUser): Promise<void> {
+  await visit(page, '/register');
+  const form = page.locator('main form');
+  await form.locator('input[name=username]').fill(user.username);
+  await form.locator('input[name=email]').fill(user.email);
+  await form.locator('input[name=password]').fill(user.password);
+  await form.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** Registers `user` and checks that the browser lands on the log-in page. */
+export async function register(page: Page, user: NewUser): Promise<void> {
+  await submitRegistration(page, user);
+  await expect(page.locator('p.notice')).toHaveText(
+    `Account ${user.username} created. You can log in now.`,
+  );
+  await expect(page).toHaveURL(`/login?registered=${user.username}`);
+}
+
+/**
+ * Fills the log-in form on the current page (which must be /login, loaded
+ * and hydrated) and submits it, without checking the outcome.
+ */
+export async function submitLogIn(
+  page: Page,
+  login: string,
+  password: string,
+  options: { remember?: boolean } = {},
+): Promise<void> {
+  const form = page.locator('main form');
+  await form.locator('input[name=login]').fill(login);
+  await form.locator('input[name=password]').fill(password);
+  if (options.remember) {
+    await form.locator('input[name=remember]').check();
+  }
+  await form.getByRole('button', { name: 'Log in' }).click();
+}
+
+/**
+ * Logs in from a fresh /login and waits for the home page of the logged-in
+ * user ("Hello, …" and the username in the header). Returns that username.
+ */
+export async function logIn(
+  page: Page,
+  login: string,
+  password: string,
+  options: { remember?: boolean } = {},
+): Promise<string> {
+  await visit(page, '/login');
+  await submitLogIn(page, login, password, options);
+  await expect(page).toHaveURL('/');
+  await expect(page.locator('main h1')).toHaveText(/^Hello, /);
+  await expect(headerUsername(page)).toBeVisible();
+  const username = (await headerUsername(page).textContent())!.trim();
+  await expect(page.locator('main h1')).toHaveText(`Hello, ${username}`);
+  return username;
+}
+
+/** Logs out with the header's button and waits for the visitor's header. */
+export async function logOut(page: Page): Promise<void> {
+  await header(page).getByRole('button', { name: 'Log out' }).click();
+  await expect(headerLogInLink(page)).toBeVisible();
+  await expect(headerUsername(page)).toHaveCount(0);
+}

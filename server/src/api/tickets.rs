@@ -1,0 +1,179 @@
+//! `/api/v1/tickets/*` and `/api/v1/tokens/*`.
+
+use super::{ApiCaller, ApiError, Json};
+use crate::router::AppState;
+use app::domain::{ApiToken, Message, MessageKind, NewApiToken, NewTicket, Status, Ticket, TicketDetail, TicketPage, TicketQuery, TicketStats};
+use app::error::AppError;
+use app::services::{ticket_lists, tickets, tokens};
+use axum::{
+    Router,
+    extract::{Path, RawQuery},
+    http::StatusCode,
+    routing::{delete, get, post, put},
+};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tickets", post(create).get(list))
+        .route("/tickets/stats", get(stats))
+        .route("/tickets/{id}", get(show).patch(update))
+        .route("/tickets/{id}/messages", post(add_message))
+        .route("/tickets/{id}/status", put(change_status))
+        .route("/tickets/{id}/assign", post(assign))
+        .route("/tickets/{id}/escalate", post(escalate))
+        .route("/tokens", post(create_token).get(list_tokens))
+        .route("/tokens/{id}", delete(delete_token))
+}
+
+/// `{"ticket": ...}`
+#[derive(Serialize)]
+struct TicketBody {
+    ticket: Ticket,
+}
+
+async fn create(request: ApiCaller, Json(input): Json<NewTicket>) -> Result<(StatusCode, Json<TicketBody>), ApiError> {
+    let ticket = tickets::create_ticket(&request.context.pool, &request.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(TicketBody { ticket })))
+}
+
+/// Reads `status=a&status=b&queue=...` (repeated `status` means any of them).
+fn ticket_query(raw: Option<&str>) -> Result<TicketQuery, AppError> {
+    let mut query = TicketQuery::default();
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.into_owned();
+        match key.as_ref() {
+            "status" => query.status.push(value),
+            "priority" => query.priority = Some(value),
+            "category" => query.category = Some(value),
+            "queue" => query.queue = Some(value),
+            "assignee" => query.assignee = Some(value),
+            "q" => query.q = Some(value),
+            "sort" => query.sort = Some(value),
+            "cursor" => query.cursor = Some(value),
+            "limit" => {
+                query.limit = Some(value.parse().map_err(|_| AppError::field("limit", "must be a whole number"))?);
+            }
+            _ => {}
+        }
+    }
+    Ok(query)
+}
+
+async fn list(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<TicketPage>, ApiError> {
+    let query = ticket_query(raw.as_deref())?;
+    Ok(Json(ticket_lists::list_tickets(&request.context.pool, &request.caller, &query).await?))
+}
+
+async fn stats(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<TicketStats>, ApiError> {
+    let mut period = "7d".to_string();
+    let mut queue = None;
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "period" => period = value.into_owned(),
+            "queue" => queue = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    Ok(Json(ticket_lists::stats(&request.context.pool, &request.caller, &period, queue.as_deref()).await?))
+}
+
+async fn show(request: ApiCaller, Path(id): Path<String>) -> Result<Json<TicketDetail>, ApiError> {
+    Ok(Json(tickets::get_ticket(&request.context.pool, &request.caller, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct NewMessage {
+    body: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `{"message": ...}`
+#[derive(Serialize)]
+struct MessageBody {
+    message: Message,
+}
+
+async fn add_message(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<NewMessage>,
+) -> Result<(StatusCode, Json<MessageBody>), ApiError> {
+    let kind = match input.kind.as_deref() {
+        None | Some("") => MessageKind::Reply,
+        Some(text) => text.parse().map_err(|reason| AppError::field("kind", reason))?,
+    };
+    let message = tickets::add_message(&request.context.pool, &request.caller, &id, &input.body, kind).await?;
+    Ok((StatusCode::CREATED, Json(MessageBody { message })))
+}
+
+#[derive(Deserialize)]
+struct StatusChange {
+    status: String,
+}
+
+async fn change_status(request: ApiCaller, Path(id): Path<String>, Json(input): Json<StatusChange>) -> Result<Json<TicketBody>, ApiError> {
+    let status: Status = input.status.parse().map_err(|reason| AppError::field("status", reason))?;
+    let ticket = tickets::change_status(&request.context.pool, &request.caller, &id, status).await?;
+    Ok(Json(TicketBody { ticket }))
+}
+
+#[derive(Deserialize)]
+struct TicketChange {
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+}
+
+async fn update(request: ApiCaller, Path(id): Path<String>, Json(input): Json<TicketChange>) -> Result<Json<TicketBody>, ApiError> {
+    let ticket =
+        tickets::update_ticket(&request.context.pool, &request.caller, &id, input.priority.as_deref(), input.category.as_deref())
+            .await?;
+    Ok(Json(TicketBody { ticket }))
+}
+
+#[derive(Deserialize)]
+struct Assignment {
+    agent_id: Option<i64>,
+}
+
+async fn assign(request: ApiCaller, Path(id): Path<String>, Json(input): Json<Assignment>) -> Result<Json<TicketBody>, ApiError> {
+    let ticket = tickets::assign(&request.context.pool, &request.caller, &id, input.agent_id).await?;
+    Ok(Json(TicketBody { ticket }))
+}
+
+#[derive(Deserialize)]
+struct Escalation {
+    reason: String,
+}
+
+async fn escalate(request: ApiCaller, Path(id): Path<String>, Json(input): Json<Escalation>) -> Result<Json<TicketBody>, ApiError> {
+    let ticket = tickets::escalate(&request.context.pool, &request.caller, &id, &input.reason).await?;
+    Ok(Json(TicketBody { ticket }))
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    name: String,
+}
+
+async fn create_token(request: ApiCaller, Json(input): Json<TokenRequest>) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
+    Ok((StatusCode::CREATED, Json(tokens::create_token(&request.context.pool, &request.caller, &input.name).await?)))
+}
+
+/// `{"tokens": [...]}`
+#[derive(Serialize)]
+struct TokensBody {
+    tokens: Vec<ApiToken>,
+}
+
+async fn list_tokens(request: ApiCaller) -> Result<Json<TokensBody>, ApiError> {
+    Ok(Json(TokensBody { tokens: tokens::list_tokens(&request.context.pool, &request.caller).await? }))
+}
+
+async fn delete_token(request: ApiCaller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    tokens::delete_token(&request.context.pool, &request.caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
