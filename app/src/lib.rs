@@ -66,7 +66,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("register") view=pages::register::RegisterPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage />
-                    <Route path=(StaticSegment("users"), ParamSegment("id")) view=pages::errors::NotFound />
+                    <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage />
+                    <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage />
+                    <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage />
+                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                 </Routes>
             </main>
         </Router>

@@ -61,8 +61,13 @@ pub fn Header() -> impl IntoView {
 
 fn navigation(role: Option<Role>) -> impl IntoView {
     let mut links: Vec<(&'static str, &'static str)> = Vec::new();
+    match role {
+        Some(role) if role.is_staff() => links.extend([("/tickets", "Dashboard"), ("/tickets/new", "New ticket")]),
+        Some(_) => links.extend([("/tickets", "My tickets"), ("/tickets/new", "New ticket")]),
+        None => {}
+    }
     if role.is_some() {
-        links.push(("/", "Home"));
+        links.push(("/settings", "Settings"));
     }
     if role == Some(Role::Admin) {
         links.push(("/admin/users", "Users"));

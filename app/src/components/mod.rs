@@ -1,5 +1,7 @@
 //! Reusable pieces of the interface.
 
+pub mod draft;
+pub mod format;
 pub mod forms;
 pub mod header;
 pub mod theme;

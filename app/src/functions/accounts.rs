@@ -1,6 +1,8 @@
 //! Server functions for accounts: session, registration, log-in, admin user list.
 
-use crate::domain::{Registration, Role, User, UserPage};
+#[cfg(feature = "ssr")]
+use crate::domain::Registration;
+use crate::domain::{Role, User, UserPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]

@@ -18,6 +18,10 @@ pub fn HomePage() -> impl IntoView {
                         <section class="welcome">
                             <h1>"Hello, " {user.username.clone()}</h1>
                             <p>"You are logged in as " <strong>{user.role.as_str()}</strong> "."</p>
+                            <p class="actions">
+                                <A href="/tickets" attr:class="button">{if user.role.is_staff() { "Open the dashboard" } else { "See my tickets" }}</A>
+                                <A href="/tickets/new" attr:class="button secondary">"Open a new ticket"</A>
+                            </p>
                         </section>
                     }.into_any(),
                     None => view! {

@@ -4,4 +4,8 @@ pub mod admin_users;
 pub mod errors;
 pub mod home;
 pub mod login;
+pub mod new_ticket;
 pub mod register;
+pub mod settings;
+pub mod ticket;
+pub mod tickets;

@@ -401,9 +401,6 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
         transaction.commit().await?;
         return Ok(ticket);
     }
-    if status == Status::Escalated {
-        return Err(AppError::field("status", "escalate the ticket with a reason instead"));
-    }
     let reopening = ticket.status.is_done() && !status.is_done();
     match user.role {
         Role::Admin => {}
@@ -425,10 +422,14 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
             }
         }
     }
+    // After the role checks, so requesters (who may not escalate) get a 403.
+    if status == Status::Escalated {
+        return Err(AppError::field("status", "escalate the ticket with a reason instead"));
+    }
     sqlx::query(
         "update tickets set status = $2, updated_at = now(),
             resolved_at = case when $2 = 'resolved' then now() when $3 then null else resolved_at end,
-            closed_at = case when $2 = 'closed' then now() when $3 then null else closed_at end
+            closed_at = case when $2 = 'closed' then now() else null end
          where id = $1",
     )
     .bind(ticket.id)

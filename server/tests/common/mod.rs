@@ -5,7 +5,7 @@
 use app::domain::{Registration, Role, User};
 use app::services::{ServerContext, Settings, accounts};
 use leptos::prelude::LeptosOptions;
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -84,6 +84,73 @@ impl TestApp {
         let response = client
             .post(self.url(&format!("/fn/{name}")))
             .form(form)
+            .send()
+            .await
+            .expect("server fn request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+impl TestApp {
+    /// Sends a JSON API request (`body` as JSON when given) and returns the
+    /// status with the JSON body (`Value::Null` when empty, the text as a
+    /// string when it is not JSON).
+    pub async fn api(&self, client: &Client, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+        let mut request = client.request(method.clone(), self.url(&format!("/api/v1{path}")));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    /// `GET /api/v1{path}`.
+    pub async fn get(&self, client: &Client, path: &str) -> (StatusCode, Value) {
+        self.api(client, Method::GET, path, None).await
+    }
+
+    /// `POST /api/v1{path}` with a JSON body.
+    pub async fn post(&self, client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(client, Method::POST, path, Some(&body)).await
+    }
+
+    /// `PUT /api/v1{path}` with a JSON body.
+    pub async fn put(&self, client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(client, Method::PUT, path, Some(&body)).await
+    }
+
+    /// `PATCH /api/v1{path}` with a JSON body.
+    pub async fn patch(&self, client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(client, Method::PATCH, path, Some(&body)).await
+    }
+
+    /// `DELETE /api/v1{path}`.
+    pub async fn delete(&self, client: &Client, path: &str) -> (StatusCode, Value) {
+        self.api(client, Method::DELETE, path, None).await
+    }
+
+    /// A client without cookies that sends `Authorization: Bearer <token>`
+    /// on every request, like `curl -H "Authorization: Bearer ..."`.
+    pub fn with_bearer(&self, token: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header value"));
+        Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Calls a server function that takes JSON input (`input = Json`).
+    pub async fn server_fn_json(&self, client: &Client, name: &str, body: &Value) -> (StatusCode, Value) {
+        let response = client
+            .post(self.url(&format!("/fn/{name}")))
+            .json(body)
             .send()
             .await
             .expect("server fn request");
