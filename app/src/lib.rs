@@ -1,7 +1,7 @@
 //! Guichet's web application: shared domain types, Leptos components and
 //! routes, server functions, and (feature `ssr`) the service layer.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod domain;

@@ -1,5 +1,8 @@
 //! Guichet's browser entry point: hydrates the server-rendered `App`.
 
+#![recursion_limit = "512"]
+
+
 /// Called by the generated JS loader once the wasm module is instantiated.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

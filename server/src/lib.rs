@@ -1,6 +1,8 @@
 //! Guichet's server: configuration, database start-up, the router (pages,
 //! server functions, JSON API, static files) and demo data.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod config;
 pub mod database;

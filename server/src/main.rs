@@ -1,5 +1,8 @@
 //! `guichet`: the server binary and its command line.
 
+#![recursion_limit = "512"]
+
+
 use anyhow::{Context, bail};
 use app::domain::{Registration, Role};
 use app::services::{ServerContext, Settings, accounts};
