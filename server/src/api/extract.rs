@@ -46,13 +46,19 @@ pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Json<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
+        // Read any JSON first, so a body that is not JSON is always a 400: read
+        // straight into `T`, `[1, 2` fails on its shape before reaching its end.
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(|rejection| {
+            ApiError(AppError::bad_request(format!("The request body is not valid JSON: {}", rejection.body_text())))
+        })?;
+        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError(AppError::internal()))?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(JsonRejection::JsonDataError(error)) => Err(ApiError(AppError::Validation {
                 message: format!("The request body does not have the expected shape: {}", error.body_text()),

@@ -1,0 +1,181 @@
+// Tickets in the browser: draft autosave, the requester/agent workflow from
+// creation to closed with its timeline, and the list filters. Each test runs
+// hydrated and without JavaScript unless it needs the wasm.
+
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { DEMO, isHydrated, newUser, visit, waitForHydration } from './helpers';
+
+/** Registers a fresh requester through the JSON API and logs `page` in as them. */
+async function freshRequester(page: Page): Promise<string> {
+  const user = newUser('req');
+  const registered = await page.request.post('/api/v1/auth/register', { data: user });
+  expect(registered.status()).toBe(201);
+  const loggedIn = await page.request.post('/api/v1/auth/login', {
+    data: { login: user.username, password: user.password },
+  });
+  expect(loggedIn.status()).toBe(200);
+  return user.username;
+}
+
+/** A second browser (another person) with the same settings as this project. */
+async function secondBrowser(browser: Browser, baseURL: string | undefined) {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: isHydrated() });
+  return context.newPage();
+}
+
+/** Logs `page` in through the API (the log-in form has its own tests). */
+async function logInAs(page: Page, account: { login: string; password: string }) {
+  const response = await page.request.post('/api/v1/auth/login', { data: account });
+  expect(response.status()).toBe(200);
+}
+
+/** Opens a ticket through the web form; returns its reference. */
+async function openTicket(page: Page, subject: string, description: string): Promise<string> {
+  await visit(page, '/tickets/new');
+  const form = page.locator('main form');
+  await form.locator('select[name=queue]').selectOption('support');
+  await form.locator('select[name=category]').selectOption('technical_issue');
+  await form.locator('input[name=subject]').fill(subject);
+  await form.locator('textarea[name=description]').fill(description);
+  await form.getByRole('button', { name: 'Open ticket' }).click();
+  await expect(page.locator('article.ticket h1')).toHaveText(subject);
+  await waitForHydration(page);
+  return (await page.locator('article.ticket').getAttribute('data-reference'))!;
+}
+
+function status(page: Page) {
+  return page.locator('article.ticket');
+}
+
+test("a requester's draft survives a reload and is cleared by creating the ticket", async ({ page }) => {
+  test.skip(!isHydrated(), 'autosave needs the wasm');
+  await freshRequester(page);
+  await visit(page, '/tickets/new');
+  const form = page.locator('main form');
+  const subject = `Draft ${Date.now()}`;
+  await form.locator('input[name=subject]').fill(subject);
+  await form.locator('textarea[name=description]').fill('Typed before a crash, line one\nline two');
+  await expect(page.locator('.draft-status')).toHaveText('Draft saved');
+
+  await page.reload();
+  await waitForHydration(page);
+  await expect(form.locator('input[name=subject]')).toHaveValue(subject);
+  await expect(form.locator('textarea[name=description]')).toHaveValue('Typed before a crash, line one\nline two');
+
+  await form.getByRole('button', { name: 'Open ticket' }).click();
+  await expect(page.locator('article.ticket h1')).toHaveText(subject);
+  await visit(page, '/tickets/new');
+  await expect(page.locator('main form input[name=subject]')).toHaveValue('');
+});
+
+test('a requester and an agent carry one ticket from creation to closed', async ({ page, browser, baseURL }) => {
+  await freshRequester(page);
+  const subject = `Printer on fire ${Date.now()}`;
+  const reference = await openTicket(page, subject, 'Smoke comes out of the office printer.');
+  await expect(status(page)).toHaveAttribute('data-status', 'open');
+
+  const agent = await secondBrowser(browser, baseURL);
+  await logInAs(agent, DEMO.alice);
+  await visit(agent, `/tickets/${reference}`);
+  await agent.getByRole('button', { name: 'Take this ticket' }).click();
+  await expect(agent.locator('dd.assignee')).toHaveText('alice');
+
+  const agentForm = agent.locator('form.reply-form');
+  await agentForm.locator('textarea[name=body]').fill('We are on it: unplug the printer.');
+  await agentForm.getByRole('button', { name: 'Send reply' }).click();
+  await expect(agent.locator('.message.reply .message-body')).toHaveText(['We are on it: unplug the printer.']);
+
+  await agent.locator('form.reply-form textarea[name=body]').fill('Secret: third fire this month.');
+  await agent.locator('form.reply-form').getByRole('button', { name: 'Add internal note' }).click();
+  await expect(agent.locator('.message.internal-note .message-body')).toHaveText(['Secret: third fire this month.']);
+
+  await agent.locator('form.control-form select[name=status]').selectOption('pending');
+  await agent.getByRole('button', { name: 'Set status' }).click();
+  await expect(status(agent)).toHaveAttribute('data-status', 'pending');
+
+  // The requester sees the reply, never the internal note, and answering reopens the ticket.
+  await visit(page, `/tickets/${reference}`);
+  await expect(status(page)).toHaveAttribute('data-status', 'pending');
+  await expect(page.locator('.message.reply .message-body')).toHaveText(['We are on it: unplug the printer.']);
+  await expect(page.getByText('Secret: third fire this month.')).toHaveCount(0);
+  await page.locator('form.reply-form textarea[name=body]').fill('Unplugged, the smoke stopped.');
+  await page.locator('form.reply-form').getByRole('button', { name: 'Send reply' }).click();
+  await expect(status(page)).toHaveAttribute('data-status', 'open');
+
+  await visit(agent, `/tickets/${reference}`);
+  await agent.locator('form.control-form select[name=status]').selectOption('resolved');
+  await agent.getByRole('button', { name: 'Set status' }).click();
+  await expect(status(agent)).toHaveAttribute('data-status', 'resolved');
+
+  await visit(page, `/tickets/${reference}`);
+  await page.getByRole('button', { name: 'Close ticket' }).click();
+  await expect(status(page)).toHaveAttribute('data-status', 'closed');
+
+  // The agent's timeline shows every step, in order.
+  await visit(agent, `/tickets/${reference}`);
+  await expect(agent.locator('.timeline li')).toHaveCount(9);
+  const actions = await agent.locator('.timeline li').evaluateAll((items) =>
+    items.map((item) => item.getAttribute('data-action')),
+  );
+  expect(actions).toEqual([
+    'created',
+    'assigned',
+    'replied',
+    'note_added',
+    'status_changed',
+    'replied',
+    'status_changed',
+    'status_changed',
+    'status_changed',
+  ]);
+  await expect(agent.locator('.timeline li').last()).toContainText('from resolved to closed');
+  await agent.context().close();
+});
+
+test('dashboard filters live in the URL', async ({ page }) => {
+  await logInAs(page, DEMO.alice);
+  await visit(page, '/tickets');
+  await expect(page.locator('main h1')).toHaveText('Dashboard');
+  const filters = page.locator('form.filters');
+  await filters.locator('input[name=status][value=open]').check();
+  await filters.locator('select[name=priority]').selectOption('urgent');
+  await filters.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/priority=urgent/);
+  await expect(page).toHaveURL(/status=open/);
+  const rows = page.locator('table.tickets-table tbody tr');
+  await expect(rows.filter({ hasText: 'Double charge on invoice 2026-114' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: 'Bot crashes on /play' })).toHaveCount(0);
+  for (const badge of await rows.locator('[data-priority]').all()) {
+    await expect(badge).toHaveAttribute('data-priority', 'urgent');
+  }
+  // The filters survive a reload: they are in the URL.
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.locator('form.filters select[name=priority]')).toHaveValue('urgent');
+  await expect(rows.filter({ hasText: 'Double charge on invoice 2026-114' })).toHaveCount(1);
+
+  // Accent-insensitive search with a prefix on the last word.
+  await visit(page, '/tickets');
+  await page.locator('form.filters input[name=q]').fill('paiement refu');
+  await page.locator('form.filters').getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/q=paiement/);
+  await expect(rows.filter({ hasText: 'Paiement refusé pour ma commande' })).toHaveCount(1);
+  await expect(rows).toHaveCount(1);
+
+  // Back restores the previous filters.
+  await page.goBack();
+  await expect(page).not.toHaveURL(/q=/);
+});
+
+test("a requester's list shows only their tickets and someone else's ticket is not found", async ({ page }) => {
+  await freshRequester(page);
+  const subject = `Mine only ${Date.now()}`;
+  await openTicket(page, subject, 'Nobody else should see this.');
+  await visit(page, '/tickets');
+  await expect(page.locator('main h1')).toHaveText('My tickets');
+  await expect(page.locator('table.tickets-table tbody tr')).toHaveCount(1);
+  // SUP-0001 belongs to the demo requester chloe.
+  const response = await page.goto('/tickets/SUP-0001');
+  expect(response!.status()).toBe(404);
+  await expect(page.locator('main h1')).toHaveText('Not found');
+});
