@@ -441,7 +441,9 @@ async fn run_permission_matrix(cast: &Cast, via: Via) -> Vec<String> {
                     if status < 300 && before == after {
                         failures.push(format!("{label}: answered {status} but nothing changed"));
                     } else if status >= 400 && before != after {
-                        failures.push(format!("{label}: refused with {status} but the ticket changed:\n  before {before:?}\n  after  {after:?}"));
+                        failures.push(format!(
+                            "{label}: refused with {status} but the ticket changed:\n  before {before:?}\n  after  {after:?}"
+                        ));
                     }
                 }
             }
@@ -1006,7 +1008,14 @@ async fn invalid_changes_to_a_ticket_get_field_errors_and_change_nothing(pool: P
             assert!(body["error"]["fields"][field].is_string(), "{label}: expected a {field} error in {body}");
         }
     }
-    let response = cast.agent.put(app.url(&format!("/api/v1/tickets/{id}/status"))).header("content-type", "application/json").body("{").send().await.unwrap();
+    let response = cast
+        .agent
+        .put(app.url(&format!("/api/v1/tickets/{id}/status")))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(snapshot(&app.pool, id).await, before, "nothing changed");
     let (status, _) = app.get(&cast.agent, "/tickets/SUP-9999").await;
@@ -1029,7 +1038,10 @@ async fn lists_show_requesters_only_their_own_tickets_and_filter_for_staff(pool:
     };
     let a1 = id_of(&create(app, olivia, ticket("support", "payment_issue", "low", "Paiement refusé", "Ma carte a été refusée.")).await);
     let a2 = id_of(&create(app, olivia, ticket("support", "technical_issue", "high", "Login broken", "The page errors.")).await);
-    let a3 = id_of(&create(app, olivia, ticket("recruitment", "general_inquiry", "medium", "Moderator application", "I would like to join.")).await);
+    let a3 = id_of(
+        &create(app, olivia, ticket("recruitment", "general_inquiry", "medium", "Moderator application", "I would like to join."))
+            .await,
+    );
     let b1 = id_of(&create(app, oscar, ticket("support", "payment_issue", "urgent", "Cannot pay", "Card declined twice.")).await);
     let b2 = id_of(&create(app, oscar, ticket("support", "order_issue", "medium", "Order missing", "The parcel never arrived.")).await);
     for (client, id, tail, body) in [
@@ -1083,7 +1095,19 @@ async fn lists_show_requesters_only_their_own_tickets_and_filter_for_staff(pool:
     assert_eq!(listed_set(app, alex, "q=zzzz").await, set([]));
     assert_eq!(listed_set(app, alex, &format!("q={}", encode("!!!"))).await, set([a1, a2, a3, b1, b2]), "nothing searchable: no filter");
 
-    for bad in ["status=done", "priority=asap", "sort=alphabetical", "queue=nope", "category=nope", "limit=0", "limit=101", "limit=ten", "assignee=someone", "sort=updated&cursor=garbage", "sort=relevance"] {
+    for bad in [
+        "status=done",
+        "priority=asap",
+        "sort=alphabetical",
+        "queue=nope",
+        "category=nope",
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "assignee=someone",
+        "sort=updated&cursor=garbage",
+        "sort=relevance",
+    ] {
         let (status, body) = app.get(alex, &format!("/tickets?{bad}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "validation", "{bad}");
@@ -1169,6 +1193,20 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
             .unwrap();
     assert!(open_or_pending.len() >= 5, "{open_or_pending:?}");
     assert_eq!(walk(app, &cast.agent, "status=open&status=pending&queue=support&sort=priority").await, open_or_pending);
+    let open_by_update: Vec<i64> =
+        sqlx::query_scalar("select id from tickets where status = 'open' order by updated_at desc, id desc")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(open_by_update.len() >= 3, "{open_by_update:?}");
+    assert_eq!(walk(app, &cast.agent, "status=open&sort=updated").await, open_by_update);
+    let own_open: Vec<i64> =
+        sqlx::query_scalar("select id from tickets where status = 'open' and requester_id = $1 order by id desc")
+            .bind(cast.owner_user.id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(walk(app, &cast.owner, "status=open").await, own_open);
 
     // Relevance: subject matches first, ties broken by id.
     let relevant: Vec<i64> = sqlx::query_scalar(
@@ -1217,7 +1255,7 @@ async fn lists_and_search_are_served_by_indexes(pool: PgPool) {
     sqlx::query(
         "with crowd as (select array_agg(id order by id) as ids from users where username like 'crowd%')
          insert into tickets (queue_id, number, requester_id, category_id, priority, status, subject, description, created_at, updated_at)
-         select case when g % 2 = 0 then (select id from queues where slug = 'support') else (select id from queues where slug = 'recruitment') end,
+         select (select id from queues where slug = case when g % 2 = 0 then 'support' else 'recruitment' end),
                 g,
                 case when g % 1000 = 0 then $1 else crowd.ids[1 + g % 200] end,
                 (select id from categories where slug = 'other'),
@@ -1247,11 +1285,15 @@ async fn lists_and_search_are_served_by_indexes(pool: PgPool) {
         ..Default::default()
     };
     let plan = ticket_lists::explain_list(&app.pool, &agent, &query).await.unwrap();
-    assert_uses_index(
-        "open support tickets by last update",
-        &plan,
-        &["tickets_status_updated_idx", "tickets_queue_status_priority_updated_idx", "tickets_updated_idx"],
-    );
+    let status_led = ["tickets_status_updated_idx", "tickets_queue_status_priority_updated_idx"];
+    assert_uses_index("open support tickets by last update", &plan, &status_led);
+    // The next pages too.
+    let first_page = ticket_lists::list_tickets(&app.pool, &agent, &TicketQuery { limit: Some(2), ..query.clone() }).await.unwrap();
+    assert_eq!(first_page.tickets.len(), 2);
+    let next = TicketQuery { cursor: first_page.next_cursor.clone(), ..query.clone() };
+    assert!(next.cursor.is_some());
+    let plan = ticket_lists::explain_list(&app.pool, &agent, &next).await.unwrap();
+    assert_uses_index("open support tickets by last update, second page", &plan, &status_led);
 
     let plan = ticket_lists::explain_list(&app.pool, &requester, &TicketQuery::default()).await.unwrap();
     assert_uses_index("a requester's own list", &plan, &["tickets_requester_idx", "tickets_requester_status_idx"]);

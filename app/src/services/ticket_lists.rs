@@ -185,8 +185,15 @@ fn list_statement<'a>(prefix: &str, requester_id: Option<i64>, filters: &'a Filt
     if let Some(id) = requester_id {
         builder.push(" and t.requester_id = ").push_bind(id);
     }
-    if !filters.statuses.is_empty() {
-        builder.push(" and t.status = any(").push_bind(filters.statuses.clone()).push(")");
+    match filters.statuses.as_slice() {
+        [] => {}
+        // Plain equality for one status, so an index led by status also gives the order.
+        [status] => {
+            builder.push(" and t.status = ").push_bind(*status);
+        }
+        statuses => {
+            builder.push(" and t.status = any(").push_bind(statuses.to_vec()).push(")");
+        }
     }
     if let Some(priority) = filters.priority {
         builder.push(" and t.priority = ").push_bind(priority);

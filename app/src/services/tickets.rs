@@ -397,17 +397,14 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
     let user = caller.user()?;
     let mut transaction = pool.begin().await?;
     let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
-    if ticket.status == status {
-        transaction.commit().await?;
-        return Ok(ticket);
-    }
+    let unchanged = ticket.status == status;
     let reopening = ticket.status.is_done() && !status.is_done();
     match user.role {
         Role::Admin => {}
         Role::Agent if status != Status::Closed => {}
         Role::Agent => return Err(AppError::forbidden("Only admins close tickets.")),
         Role::Requester => {
-            if status == Status::Closed {
+            if status == Status::Closed || unchanged {
                 // Own ticket: visible_ticket already refused anyone else's.
             } else if reopening && status == Status::Open {
                 let done_at = ticket.closed_at.or(ticket.resolved_at).unwrap_or(ticket.updated_at);
@@ -423,6 +420,10 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
         }
     }
     // After the role checks, so requesters (who may not escalate) get a 403.
+    if unchanged {
+        transaction.commit().await?;
+        return Ok(ticket);
+    }
     if status == Status::Escalated {
         return Err(AppError::field("status", "escalate the ticket with a reason instead"));
     }
