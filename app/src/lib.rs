@@ -15,7 +15,7 @@ use components::header::Header;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -50,6 +50,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub struct AuthVersion(pub RwSignal<u32>);
 
 /// The whole application: header and routed pages.
+///
+/// Every route renders with [`SsrMode::Async`]: the server waits for the
+/// page's data and sends complete HTML, so pages read fine without
+/// JavaScript and the status code (403, 404) is known before the headers go out.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -62,14 +66,14 @@ pub fn App() -> impl IntoView {
             <Header />
             <main class="page">
                 <Routes fallback=pages::errors::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage />
-                    <Route path=StaticSegment("login") view=pages::login::LoginPage />
-                    <Route path=StaticSegment("register") view=pages::register::RegisterPage />
-                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage />
-                    <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage />
-                    <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage />
-                    <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage />
-                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
+                    <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("register") view=pages::register::RegisterPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -44,6 +44,7 @@ pub fn build_router(state: AppState) -> Router {
 
     let routes = generate_route_list(App);
     let context = state.context.clone();
+    let fallback_context = state.context.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", crate::api::router())
@@ -53,7 +54,10 @@ pub fn build_router(state: AppState) -> Router {
             move || provide_context(context.clone()),
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_context.clone()),
+            shell,
+        ))
         .layer(session_layer)
         .with_state(state)
 }
