@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("register") view=pages::register::RegisterPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view=pages::admin_catalog::AdminCatalogPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage ssr=SsrMode::Async />

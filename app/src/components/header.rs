@@ -70,7 +70,7 @@ fn navigation(role: Option<Role>) -> impl IntoView {
         links.push(("/settings", "Settings"));
     }
     if role == Some(Role::Admin) {
-        links.push(("/admin/users", "Users"));
+        links.extend([("/admin/users", "Users"), ("/admin/catalog", "Queues")]);
     }
     links
         .into_iter()

@@ -3,6 +3,7 @@
 //! the service call.
 
 pub mod accounts;
+pub mod catalog;
 pub mod tickets;
 
 /// URL prefix of every server function, kept apart from the REST API's `/api/v1`.

@@ -1,5 +1,6 @@
 //! One module per routed page.
 
+pub mod admin_catalog;
 pub mod admin_users;
 pub mod errors;
 pub mod home;

@@ -37,8 +37,10 @@ pub async fn ticket_options(pool: &PgPool, caller: &Caller) -> Result<TicketOpti
     Ok(TicketOptions { queues, categories, agents })
 }
 
-/// A queue as an admin creates or edits it.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// A queue as an admin creates or edits it (missing fields take their
+/// defaults, so an edit need not repeat the fixed slug and prefix).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct QueueInput {
     /// Lower-case letters, digits and `_`, 2–40; fixed after creation.
     pub slug: String,
@@ -50,6 +52,19 @@ pub struct QueueInput {
     /// `None` = unlimited.
     pub open_ticket_limit: Option<i32>,
     pub active: bool,
+}
+
+impl Default for QueueInput {
+    fn default() -> Self {
+        QueueInput {
+            slug: String::new(),
+            name: String::new(),
+            prefix: String::new(),
+            color: "#5865f2".into(),
+            open_ticket_limit: None,
+            active: true,
+        }
+    }
 }
 
 fn validate_queue(input: &QueueInput, creating: bool) -> Result<(), AppError> {
@@ -175,4 +190,12 @@ pub async fn delete_category(pool: &PgPool, caller: &Caller, id: i64) -> Result<
         }),
         Err(error) => Err(error.into()),
     }
+}
+
+/// Every queue and category, active or not, for the admin's catalog page.
+///
+/// Errors: 401 / 403 unless the caller is an admin.
+pub async fn catalog_for_admin(pool: &PgPool, caller: &Caller) -> Result<TicketOptions, AppError> {
+    caller.admin()?;
+    ticket_options(pool, caller).await
 }

@@ -3,6 +3,7 @@
 //! RFC 3339 UTC.
 
 mod accounts;
+mod catalog;
 mod tickets;
 mod extract;
 
@@ -13,5 +14,5 @@ use axum::Router;
 
 /// The `/api/v1` routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(accounts::router()).merge(tickets::router())
+    Router::new().merge(accounts::router()).merge(catalog::router()).merge(tickets::router())
 }
