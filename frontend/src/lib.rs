@@ -2,7 +2,6 @@
 
 #![recursion_limit = "512"]
 
-
 /// Called by the generated JS loader once the wasm module is instantiated.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

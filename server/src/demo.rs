@@ -59,18 +59,114 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
     let by_name = |name: &str| Caller { user: users.iter().find(|user| user.username == name).cloned(), address: None };
     let (admin, alice, bruno) = (by_name("admin"), by_name("alice"), by_name("bruno"));
     let tickets_to_open: [(&str, &str, &str, &str, &str, &str, Story); 12] = [
-        ("chloe", "support", "payment_issue", "high", "Paiement refusé pour ma commande", "Ma carte a été débitée mais la commande indique « paiement refusé ». Pouvez-vous vérifier ?", Story::Answered),
-        ("chloe", "support", "order_issue", "medium", "Order #4821 never arrived", "The tracking page has said \"in transit\" for twelve days.", Story::Pending),
-        ("chloe", "recruitment", "general_inquiry", "low", "Candidature modérateur", "Bonjour, je souhaite rejoindre l'équipe de modération du serveur.", Story::InProgress),
-        ("david", "support", "technical_issue", "urgent", "Bot crashes on /play", "Every /play command ends with an error since this morning.", Story::Escalated),
-        ("david", "support", "account_issue", "medium", "Cannot change my e-mail address", "The settings page says my address is already in use.", Story::Resolved),
-        ("david", "support", "refund_request", "high", "Remboursement d'un abonnement", "J'ai été facturé deux fois ce mois-ci.", Story::Noted),
-        ("david", "support", "product_issue", "low", "Dark theme contrast", "Grey text on the dark theme is hard to read.", Story::Closed),
-        ("emma", "support", "general_inquiry", "low", "Horaires du support", "À quelles heures le support répond-il le week-end ?", Story::Untouched),
-        ("emma", "support", "technical_issue", "high", "Webhook returns 500", "Our webhook calls fail with HTTP 500 since the last update.", Story::InProgress),
-        ("emma", "recruitment", "other", "medium", "Application: support agent", "I'd like to apply for the support agent role.", Story::Untouched),
-        ("emma", "support", "order_issue", "medium", "Mauvaise taille reçue", "J'ai commandé un M et reçu un XL.", Story::Resolved),
-        ("david", "support", "payment_issue", "urgent", "Double charge on invoice 2026-114", "We were charged twice for the same invoice.", Story::Untouched),
+        (
+            "chloe",
+            "support",
+            "payment_issue",
+            "high",
+            "Paiement refusé pour ma commande",
+            "Ma carte a été débitée mais la commande indique « paiement refusé ». Pouvez-vous vérifier ?",
+            Story::Answered,
+        ),
+        (
+            "chloe",
+            "support",
+            "order_issue",
+            "medium",
+            "Order #4821 never arrived",
+            "The tracking page has said \"in transit\" for twelve days.",
+            Story::Pending,
+        ),
+        (
+            "chloe",
+            "recruitment",
+            "general_inquiry",
+            "low",
+            "Candidature modérateur",
+            "Bonjour, je souhaite rejoindre l'équipe de modération du serveur.",
+            Story::InProgress,
+        ),
+        (
+            "david",
+            "support",
+            "technical_issue",
+            "urgent",
+            "Bot crashes on /play",
+            "Every /play command ends with an error since this morning.",
+            Story::Escalated,
+        ),
+        (
+            "david",
+            "support",
+            "account_issue",
+            "medium",
+            "Cannot change my e-mail address",
+            "The settings page says my address is already in use.",
+            Story::Resolved,
+        ),
+        (
+            "david",
+            "support",
+            "refund_request",
+            "high",
+            "Remboursement d'un abonnement",
+            "J'ai été facturé deux fois ce mois-ci.",
+            Story::Noted,
+        ),
+        (
+            "david",
+            "support",
+            "product_issue",
+            "low",
+            "Dark theme contrast",
+            "Grey text on the dark theme is hard to read.",
+            Story::Closed,
+        ),
+        (
+            "emma",
+            "support",
+            "general_inquiry",
+            "low",
+            "Horaires du support",
+            "À quelles heures le support répond-il le week-end ?",
+            Story::Untouched,
+        ),
+        (
+            "emma",
+            "support",
+            "technical_issue",
+            "high",
+            "Webhook returns 500",
+            "Our webhook calls fail with HTTP 500 since the last update.",
+            Story::InProgress,
+        ),
+        (
+            "emma",
+            "recruitment",
+            "other",
+            "medium",
+            "Application: support agent",
+            "I'd like to apply for the support agent role.",
+            Story::Untouched,
+        ),
+        (
+            "emma",
+            "support",
+            "order_issue",
+            "medium",
+            "Mauvaise taille reçue",
+            "J'ai commandé un M et reçu un XL.",
+            Story::Resolved,
+        ),
+        (
+            "david",
+            "support",
+            "payment_issue",
+            "urgent",
+            "Double charge on invoice 2026-114",
+            "We were charged twice for the same invoice.",
+            Story::Untouched,
+        ),
     ];
     let fail = |error: app::error::AppError| anyhow::anyhow!("demo ticket: {error}");
     for (requester_name, queue, category, priority, subject, description, story) in tickets_to_open {
@@ -91,10 +187,20 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
             Story::Untouched => {}
             Story::Answered => {
                 tickets::assign(pool, agent, &key, agent_id).await.map_err(fail)?;
-                tickets::add_message(pool, agent, &key, "Bonjour, nous vérifions avec la banque et revenons vers vous.", MessageKind::Reply).await.map_err(fail)?;
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    "Bonjour, nous vérifions avec la banque et revenons vers vous.",
+                    MessageKind::Reply,
+                )
+                .await
+                .map_err(fail)?;
             }
             Story::Pending => {
-                tickets::add_message(pool, agent, &key, "Could you send us the tracking number?", MessageKind::Reply).await.map_err(fail)?;
+                tickets::add_message(pool, agent, &key, "Could you send us the tracking number?", MessageKind::Reply)
+                    .await
+                    .map_err(fail)?;
                 tickets::change_status(pool, agent, &key, Status::Pending).await.map_err(fail)?;
             }
             Story::InProgress => {
@@ -102,19 +208,53 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                 tickets::change_status(pool, agent, &key, Status::InProgress).await.map_err(fail)?;
             }
             Story::Resolved => {
-                tickets::add_message(pool, agent, &key, "This is fixed now; tell us if it happens again.", MessageKind::Reply).await.map_err(fail)?;
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    "This is fixed now; tell us if it happens again.",
+                    MessageKind::Reply,
+                )
+                .await
+                .map_err(fail)?;
                 tickets::change_status(pool, agent, &key, Status::Resolved).await.map_err(fail)?;
             }
             Story::Closed => {
-                tickets::add_message(pool, agent, &key, "Thanks, the contrast is improved in the next release.", MessageKind::Reply).await.map_err(fail)?;
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    "Thanks, the contrast is improved in the next release.",
+                    MessageKind::Reply,
+                )
+                .await
+                .map_err(fail)?;
                 tickets::change_status(pool, &admin, &key, Status::Closed).await.map_err(fail)?;
             }
             Story::Escalated => {
-                tickets::add_message(pool, agent, &key, "Reproduced on our side: the audio worker panics.", MessageKind::InternalNote).await.map_err(fail)?;
-                tickets::escalate(pool, agent, &key, "Affects every server since the 14:00 deploy").await.map_err(fail)?;
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    "Reproduced on our side: the audio worker panics.",
+                    MessageKind::InternalNote,
+                )
+                .await
+                .map_err(fail)?;
+                tickets::escalate(pool, agent, &key, "Affects every server since the 14:00 deploy")
+                    .await
+                    .map_err(fail)?;
             }
             Story::Noted => {
-                tickets::add_message(pool, agent, &key, "Duplicate charge confirmed in Stripe, refund pending approval.", MessageKind::InternalNote).await.map_err(fail)?;
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    "Duplicate charge confirmed in Stripe, refund pending approval.",
+                    MessageKind::InternalNote,
+                )
+                .await
+                .map_err(fail)?;
             }
         }
     }

@@ -2,7 +2,6 @@
 
 #![recursion_limit = "512"]
 
-
 use anyhow::{Context, bail};
 use app::domain::{Registration, Role};
 use app::services::{ServerContext, Settings, accounts};
@@ -52,7 +51,9 @@ async fn main() -> anyhow::Result<()> {
         Command::SetRole { username, role } => {
             let pool = database::prepare(&database_url, 2).await?;
             let role: Role = role.parse().map_err(|reason: String| anyhow::anyhow!("role {reason}"))?;
-            let user = accounts::set_role_by_username(&pool, &username, role).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+            let user = accounts::set_role_by_username(&pool, &username, role)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("{} is now {}.", user.username, user.role);
             Ok(())
         }

@@ -118,12 +118,8 @@ async fn log_in_log_out_and_the_old_cookie_is_refused(pool: PgPool) {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     // Replaying the old cookie from a client without a cookie jar.
-    let replay = reqwest::Client::new()
-        .get(app.url("/api/v1/me"))
-        .header("cookie", &session_pair)
-        .send()
-        .await
-        .unwrap();
+    let replay =
+        reqwest::Client::new().get(app.url("/api/v1/me")).header("cookie", &session_pair).send().await.unwrap();
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     let body: Value = replay.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
@@ -150,11 +146,7 @@ async fn remember_me_keeps_the_session_thirty_days_and_the_id_is_cycled(pool: Pg
     assert_eq!(second.status(), StatusCode::OK);
     let second_cookie = second.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(second_cookie.contains("Max-Age=2592000"), "30 days: {second_cookie}");
-    assert_ne!(
-        first_cookie.split(';').next(),
-        second_cookie.split(';').next(),
-        "a log-in issues a new session id"
-    );
+    assert_ne!(first_cookie.split(';').next(), second_cookie.split(';').next(), "a log-in issues a new session id");
 }
 
 #[sqlx::test(migrations = false)]
@@ -165,8 +157,12 @@ async fn unknown_user_and_wrong_password_give_the_same_answer(pool: PgPool) {
         let client = app.browser();
         let url = app.url("/api/v1/auth/login");
         async move {
-            let response =
-                client.post(url).json(&json!({"login": login, "password": "wrong password here"})).send().await.unwrap();
+            let response = client
+                .post(url)
+                .json(&json!({"login": login, "password": "wrong password here"}))
+                .send()
+                .await
+                .unwrap();
             (response.status(), response.json::<Value>().await.unwrap())
         }
     };
@@ -229,10 +225,8 @@ async fn requesters_get_403_on_the_admin_page_and_its_server_functions(pool: PgP
     let anonymous = app.browser();
     let (status, _) = app.server_fn(&anonymous, "list_users", &[("search", "")]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let role: String = sqlx::query_scalar("select role::text from users where username = 'rita'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let role: String =
+        sqlx::query_scalar("select role::text from users where username = 'rita'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(role, "requester");
 }
 

@@ -32,7 +32,11 @@ async fn admins_add_rename_recolour_limit_and_deactivate_queues(pool: PgPool) {
     assert_eq!(body["error"]["fields"]["slug"], "is already used");
 
     let (status, body) = app
-        .post(&requester, "/tickets", json!({"queue": "billing", "category": "other", "subject": "Invoice", "description": "Wrong VAT"}))
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "billing", "category": "other", "subject": "Invoice", "description": "Wrong VAT"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["ticket"]["reference"], "BIL-0001");
@@ -45,25 +49,42 @@ async fn admins_add_rename_recolour_limit_and_deactivate_queues(pool: PgPool) {
     assert_eq!(body["queue"]["name"], "Invoices");
     assert_eq!(body["queue"]["open_ticket_limit"], 1);
     let (status, body) = app
-        .post(&requester, "/tickets", json!({"queue": "billing", "category": "other", "subject": "Again", "description": "Second"}))
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "billing", "category": "other", "subject": "Again", "description": "Second"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "the new limit applies: {body}");
 
     let (status, _) = app
-        .put(&admin, &format!("/queues/{id}"), json!({"name": "Invoices", "color": "#112233", "open_ticket_limit": null, "active": false}))
+        .put(
+            &admin,
+            &format!("/queues/{id}"),
+            json!({"name": "Invoices", "color": "#112233", "open_ticket_limit": null, "active": false}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, body) = app.get(&requester, "/queues").await;
-    let slugs: Vec<&str> = body["queues"].as_array().unwrap().iter().map(|queue| queue["slug"].as_str().unwrap()).collect();
+    let slugs: Vec<&str> =
+        body["queues"].as_array().unwrap().iter().map(|queue| queue["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["support", "recruitment"], "requesters see only active queues");
     let (status, body) = app
-        .post(&requester, "/tickets", json!({"queue": "billing", "category": "other", "subject": "Third", "description": "x"}))
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "billing", "category": "other", "subject": "Third", "description": "x"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["fields"]["queue"], "is not an available queue");
 
     let (status, body) = app
-        .put(&admin, &format!("/queues/{id}"), json!({"name": "", "color": "red", "open_ticket_limit": 0, "active": true}))
+        .put(
+            &admin,
+            &format!("/queues/{id}"),
+            json!({"name": "", "color": "red", "open_ticket_limit": 0, "active": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     for field in ["name", "color", "open_ticket_limit"] {
@@ -79,7 +100,8 @@ async fn a_category_in_use_cannot_be_deleted_only_deactivated(pool: PgPool) {
     let admin = app.logged_in("ada").await;
     let requester = app.logged_in("cyd").await;
 
-    let (status, body) = app.post(&admin, "/categories", json!({"slug": "shipping_delay", "name": "Shipping delay"})).await;
+    let (status, body) =
+        app.post(&admin, "/categories", json!({"slug": "shipping_delay", "name": "Shipping delay"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let used = body["category"]["id"].as_i64().unwrap();
     let (_, body) = app.post(&admin, "/categories", json!({"slug": "unused", "name": "Unused"})).await;
@@ -88,26 +110,36 @@ async fn a_category_in_use_cannot_be_deleted_only_deactivated(pool: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let (status, _) = app
-        .post(&requester, "/tickets", json!({"queue": "support", "category": "shipping_delay", "subject": "Late", "description": "Parcel late"}))
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "support", "category": "shipping_delay", "subject": "Late", "description": "Parcel late"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
     let (status, body) = app.delete(&admin, &format!("/categories/{used}")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["message"], "This category is used by tickets; deactivate it instead.");
-    let (status, _) = app.put(&admin, &format!("/categories/{used}"), json!({"name": "Shipping delay", "active": false})).await;
+    let (status, _) =
+        app.put(&admin, &format!("/categories/{used}"), json!({"name": "Shipping delay", "active": false})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app
-        .post(&requester, "/tickets", json!({"queue": "support", "category": "shipping_delay", "subject": "Late", "description": "Again"}))
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "support", "category": "shipping_delay", "subject": "Late", "description": "Again"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     let (status, _) = app.delete(&admin, &format!("/categories/{unused}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let remaining: i64 = sqlx::query_scalar("select count(*) from categories where slug in ('shipping_delay', 'unused')")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let remaining: i64 =
+        sqlx::query_scalar("select count(*) from categories where slug in ('shipping_delay', 'unused')")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(remaining, 1);
 }
 
@@ -124,8 +156,13 @@ async fn the_catalog_page_and_its_server_functions_are_for_admins(pool: PgPool) 
     assert!(page.text().await.unwrap().contains("data-queue=\"recruitment\""));
     let (status, _) = app.server_fn(&agent, "create_category", &[("slug", "sneaky"), ("name", "Sneaky")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) =
-        app.server_fn(&admin, "update_queue", &[("id", "2"), ("name", "Jobs"), ("color", "#23a55a"), ("open_ticket_limit", "2"), ("active", "true")]).await;
+    let (status, body) = app
+        .server_fn(
+            &admin,
+            "update_queue",
+            &[("id", "2"), ("name", "Jobs"), ("color", "#23a55a"), ("open_ticket_limit", "2"), ("active", "true")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Jobs");
     assert_eq!(body["open_ticket_limit"], 2);

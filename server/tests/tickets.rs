@@ -71,9 +71,18 @@ fn assert_events(label: &str, actual: &[(String, String, Value)], expected: &[(&
     let expected: Vec<(String, String, Value)> =
         expected.iter().map(|(action, actor, data)| (action.to_string(), actor.to_string(), data.clone())).collect();
     let show = |events: &[(String, String, Value)]| {
-        events.iter().map(|(action, actor, data)| format!("  {action} by {actor}: {data}")).collect::<Vec<_>>().join("\n")
+        events
+            .iter()
+            .map(|(action, actor, data)| format!("  {action} by {actor}: {data}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
-    assert!(actual == expected.as_slice(), "{label}: events differ\nexpected:\n{}\nactual:\n{}", show(&expected), show(actual));
+    assert!(
+        actual == expected.as_slice(),
+        "{label}: events differ\nexpected:\n{}\nactual:\n{}",
+        show(&expected),
+        show(actual)
+    );
 }
 
 /// `{"id", "username"}` as tickets and events embed users.
@@ -329,7 +338,9 @@ async fn perform_api(cast: &Cast, who: Who, action: Action, ticket: &Value) -> (
     let path = format!("/tickets/{id}");
     let (status, body) = match action {
         Action::View => app.get(client, &path).await,
-        Action::ViewByReference => app.get(client, &format!("/tickets/{}", ticket["reference"].as_str().unwrap())).await,
+        Action::ViewByReference => {
+            app.get(client, &format!("/tickets/{}", ticket["reference"].as_str().unwrap())).await
+        }
         Action::List => {
             let (status, body) = app.get(client, "/tickets?limit=100").await;
             if status == StatusCode::OK {
@@ -342,8 +353,12 @@ async fn perform_api(cast: &Cast, who: Who, action: Action, ticket: &Value) -> (
             app.post(client, &format!("{path}/messages"), json!({"body": "Any news?", "kind": "reply"})).await
         }
         Action::InternalNote => {
-            app.post(client, &format!("{path}/messages"), json!({"body": "Looks like a duplicate.", "kind": "internal_note"}))
-                .await
+            app.post(
+                client,
+                &format!("{path}/messages"),
+                json!({"body": "Looks like a duplicate.", "kind": "internal_note"}),
+            )
+            .await
         }
         Action::SetStatus(status) => app.put(client, &format!("{path}/status"), json!({"status": status})).await,
         Action::SetOpenFromInProgress | Action::Reopen(_) => {
@@ -351,12 +366,16 @@ async fn perform_api(cast: &Cast, who: Who, action: Action, ticket: &Value) -> (
         }
         Action::UpdatePriority => app.patch(client, &path, json!({"priority": "urgent"})).await,
         Action::UpdateCategory => app.patch(client, &path, json!({"category": "refund_request"})).await,
-        Action::TakeUnassigned => app.post(client, &format!("{path}/assign"), json!({"agent_id": cast.user(who).id})).await,
+        Action::TakeUnassigned => {
+            app.post(client, &format!("{path}/assign"), json!({"agent_id": cast.user(who).id})).await
+        }
         Action::AssignOtherAgent => {
             app.post(client, &format!("{path}/assign"), json!({"agent_id": cast.second_agent.id})).await
         }
         Action::UnassignOther => app.post(client, &format!("{path}/assign"), json!({"agent_id": null})).await,
-        Action::Escalate => app.post(client, &format!("{path}/escalate"), json!({"reason": "The customer is blocked."})).await,
+        Action::Escalate => {
+            app.post(client, &format!("{path}/escalate"), json!({"reason": "The customer is blocked."})).await
+        }
         Action::Stats => app.get(client, "/tickets/stats?period=7d").await,
     };
     (Outcome::Status(status.as_u16()), body)
@@ -372,14 +391,20 @@ async fn perform_server_fn(cast: &Cast, who: Who, action: Action, ticket: &Value
     let second_agent = cast.second_agent.id.to_string();
     let (status, body) = match action {
         Action::View => app.server_fn(client, "get_ticket", &[("key", &id)]).await,
-        Action::ViewByReference => app.server_fn(client, "get_ticket", &[("key", ticket["reference"].as_str().unwrap())]).await,
+        Action::ViewByReference => {
+            app.server_fn(client, "get_ticket", &[("key", ticket["reference"].as_str().unwrap())]).await
+        }
         Action::List | Action::Stats => return None,
         Action::Reply | Action::ReplyOnClosed => {
             app.server_fn(client, "add_message", &[("key", &id), ("body", "Any news?"), ("kind", "reply")]).await
         }
         Action::InternalNote => {
-            app.server_fn(client, "add_message", &[("key", &id), ("body", "Looks like a duplicate."), ("kind", "internal_note")])
-                .await
+            app.server_fn(
+                client,
+                "add_message",
+                &[("key", &id), ("body", "Looks like a duplicate."), ("kind", "internal_note")],
+            )
+            .await
         }
         Action::SetStatus(status) => app.server_fn(client, "change_status", &[("key", &id), ("status", status)]).await,
         Action::SetOpenFromInProgress | Action::Reopen(_) => {
@@ -389,10 +414,13 @@ async fn perform_server_fn(cast: &Cast, who: Who, action: Action, ticket: &Value
             app.server_fn(client, "update_ticket", &[("key", &id), ("priority", "urgent"), ("category", "")]).await
         }
         Action::UpdateCategory => {
-            app.server_fn(client, "update_ticket", &[("key", &id), ("priority", ""), ("category", "refund_request")]).await
+            app.server_fn(client, "update_ticket", &[("key", &id), ("priority", ""), ("category", "refund_request")])
+                .await
         }
         Action::TakeUnassigned => app.server_fn(client, "assign_ticket", &[("key", &id), ("agent_id", &own_id)]).await,
-        Action::AssignOtherAgent => app.server_fn(client, "assign_ticket", &[("key", &id), ("agent_id", &second_agent)]).await,
+        Action::AssignOtherAgent => {
+            app.server_fn(client, "assign_ticket", &[("key", &id), ("agent_id", &second_agent)]).await
+        }
         Action::UnassignOther => app.server_fn(client, "assign_ticket", &[("key", &id), ("agent_id", "")]).await,
         Action::Escalate => {
             app.server_fn(client, "escalate_ticket", &[("key", &id), ("reason", "The customer is blocked.")]).await
@@ -496,7 +524,11 @@ async fn requesters_never_see_internal_notes_nor_their_events(pool: PgPool) {
     let ticket = open_ticket(app, &cast.owner, "Refund please").await;
     let id = id_of(&ticket);
     let (status, note) = app
-        .post(&cast.agent, &format!("/tickets/{id}/messages"), json!({"body": "Secret: customer is a reseller.", "kind": "internal_note"}))
+        .post(
+            &cast.agent,
+            &format!("/tickets/{id}/messages"),
+            json!({"body": "Secret: customer is a reseller.", "kind": "internal_note"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{note}");
     let (status, _) = app.post(&cast.agent, &format!("/tickets/{id}/messages"), json!({"body": "We are on it."})).await;
@@ -543,7 +575,8 @@ async fn every_change_writes_an_event_with_its_actor_and_data(pool: PgPool) {
     assert_eq!(body["message"]["author"], user_ref(&cast.agent_user));
     let first_response_at = detail(app, alex, &key).await["ticket"]["first_response_at"].clone();
     assert!(first_response_at.is_string(), "the first agent reply stamps first_response_at");
-    let (status, body) = app.post(alex, &path("/messages"), json!({"body": "Probably a retry.", "kind": "internal_note"})).await;
+    let (status, body) =
+        app.post(alex, &path("/messages"), json!({"body": "Probably a retry.", "kind": "internal_note"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let note = body["message"]["id"].as_i64().unwrap();
 
@@ -675,7 +708,11 @@ async fn requesters_reopen_within_fourteen_days_and_staff_at_any_time(pool: PgPo
     assert_eq!(snapshot(&app.pool, id).await, before, "nothing changes");
 
     // Resolved 13 days ago: still in time.
-    sqlx::query("update tickets set resolved_at = now() - interval '13 days' where id = $1").bind(id).execute(&app.pool).await.unwrap();
+    sqlx::query("update tickets set resolved_at = now() - interval '13 days' where id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let (status, body) = set_status(&cast.owner, "open").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["ticket"]["resolved_at"].is_null(), "reopening clears resolved_at: {body}");
@@ -755,17 +792,21 @@ async fn only_staff_may_be_assigned(pool: PgPool) {
     let id = id_of(&ticket);
     let before = snapshot(&app.pool, id).await;
     for agent_id in [cast.other_user.id, cast.owner_user.id, 999_999] {
-        let (status, body) = app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": agent_id})).await;
+        let (status, body) =
+            app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": agent_id})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "assigning user {agent_id}: {body}");
         assert!(body["error"]["fields"]["agent_id"].is_string(), "{body}");
     }
     assert_eq!(snapshot(&app.pool, id).await, before);
-    let (status, body) = app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.admin_user.id})).await;
+    let (status, body) =
+        app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.admin_user.id})).await;
     assert_eq!(status, StatusCode::OK, "admins may take tickets too: {body}");
     // An agent may not take a ticket someone else holds, but may give back their own.
-    let (status, body) = app.post(&cast.agent, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.agent_user.id})).await;
+    let (status, body) =
+        app.post(&cast.agent, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.agent_user.id})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, _) = app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.agent_user.id})).await;
+    let (status, _) =
+        app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": cast.agent_user.id})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app.post(&cast.agent, &format!("/tickets/{id}/assign"), json!({"agent_id": null})).await;
     assert_eq!(status, StatusCode::OK, "an agent gives back their own ticket: {body}");
@@ -779,9 +820,11 @@ async fn stats_count_the_period_for_staff(pool: PgPool) {
     let first = open_ticket(app, &cast.owner, "One").await;
     open_ticket(app, &cast.other, "Two").await;
     create(app, &cast.owner, new_ticket("recruitment", "Three")).await;
-    let (status, _) = app.post(&cast.agent, &format!("/tickets/{}/messages", id_of(&first)), json!({"body": "Hi"})).await;
+    let (status, _) =
+        app.post(&cast.agent, &format!("/tickets/{}/messages", id_of(&first)), json!({"body": "Hi"})).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = app.put(&cast.agent, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "resolved"})).await;
+    let (status, _) =
+        app.put(&cast.agent, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "resolved"})).await;
     assert_eq!(status, StatusCode::OK);
 
     let (status, stats) = app.get(&cast.agent, "/tickets/stats?period=7d").await;
@@ -850,7 +893,8 @@ async fn fifty_concurrent_creations_get_fifty_distinct_consecutive_numbers(pool:
     assert_eq!(references.len(), 50);
     assert!(references.contains("SUP-0001") && references.contains("SUP-0050"));
 
-    let stored: Vec<i64> = sqlx::query_scalar("select number from tickets order by number").fetch_all(&app.pool).await.unwrap();
+    let stored: Vec<i64> =
+        sqlx::query_scalar("select number from tickets order by number").fetch_all(&app.pool).await.unwrap();
     assert_eq!(stored, (1..=50).collect::<Vec<i64>>());
     assert_eq!(next_number(&app.pool, "support").await, 51);
     let counted: i64 = sqlx::query_scalar(
@@ -888,7 +932,8 @@ async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(poo
     open_ticket(app, &cast.owner, "Unrelated support question").await;
     open_ticket(app, &cast.owner, "Another support question").await;
 
-    let (status, body) = app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "closed"})).await;
+    let (status, body) =
+        app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "closed"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let again = create(app, &cast.owner, new_ticket("recruitment", "Second application")).await;
     assert_eq!(again["reference"], "REC-0003");
@@ -896,7 +941,8 @@ async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(poo
     // A resolved ticket no longer counts either.
     let (status, _) = app.post(&cast.owner, "/tickets", new_ticket("recruitment", "Third application")).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = app.put(&cast.agent, &format!("/tickets/{}/status", id_of(&again)), json!({"status": "resolved"})).await;
+    let (status, _) =
+        app.put(&cast.agent, &format!("/tickets/{}/status", id_of(&again)), json!({"status": "resolved"})).await;
     assert_eq!(status, StatusCode::OK);
     let third = create(app, &cast.owner, new_ticket("recruitment", "Third application")).await;
     assert_eq!(third["reference"], "REC-0004");
@@ -985,22 +1031,46 @@ async fn invalid_changes_to_a_ticket_get_field_errors_and_change_nothing(pool: P
     let cases = [
         ("empty reply", app.post(&cast.agent, &messages, json!({"body": ""})).await, Some("body")),
         ("blank reply", app.post(&cast.agent, &messages, json!({"body": " \n "})).await, Some("body")),
-        ("20,001-character reply", app.post(&cast.agent, &messages, json!({"body": "r".repeat(20_001)})).await, Some("body")),
-        ("unknown message kind", app.post(&cast.agent, &messages, json!({"body": "hi", "kind": "shout"})).await, Some("kind")),
-        ("system message", app.post(&cast.agent, &messages, json!({"body": "hi", "kind": "system"})).await, Some("kind")),
+        (
+            "20,001-character reply",
+            app.post(&cast.agent, &messages, json!({"body": "r".repeat(20_001)})).await,
+            Some("body"),
+        ),
+        (
+            "unknown message kind",
+            app.post(&cast.agent, &messages, json!({"body": "hi", "kind": "shout"})).await,
+            Some("kind"),
+        ),
+        (
+            "system message",
+            app.post(&cast.agent, &messages, json!({"body": "hi", "kind": "system"})).await,
+            Some("kind"),
+        ),
         (
             "unknown status",
             app.put(&cast.agent, &format!("/tickets/{id}/status"), json!({"status": "done"})).await,
             Some("status"),
         ),
-        ("unknown priority", app.patch(&cast.agent, &format!("/tickets/{id}"), json!({"priority": "asap"})).await, Some("priority")),
+        (
+            "unknown priority",
+            app.patch(&cast.agent, &format!("/tickets/{id}"), json!({"priority": "asap"})).await,
+            Some("priority"),
+        ),
         (
             "unknown category",
             app.patch(&cast.agent, &format!("/tickets/{id}"), json!({"priority": "low", "category": "nope"})).await,
             Some("category"),
         ),
-        ("status of the wrong type", app.put(&cast.agent, &format!("/tickets/{id}/status"), json!({"status": 1})).await, None),
-        ("agent id of the wrong type", app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": "bob"})).await, None),
+        (
+            "status of the wrong type",
+            app.put(&cast.agent, &format!("/tickets/{id}/status"), json!({"status": 1})).await,
+            None,
+        ),
+        (
+            "agent id of the wrong type",
+            app.post(&cast.admin, &format!("/tickets/{id}/assign"), json!({"agent_id": "bob"})).await,
+            None,
+        ),
     ];
     for (label, (status, body), field) in cases {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body}");
@@ -1033,17 +1103,29 @@ async fn lists_show_requesters_only_their_own_tickets_and_filter_for_staff(pool:
     let cast = Cast::new(pool).await;
     let app = &cast.app;
     let (olivia, oscar, alex, ada) = (&cast.owner, &cast.other, &cast.agent, &cast.admin);
-    let ticket = |queue: &str, category: &str, priority: &str, subject: &str, description: &str| {
-        json!({"queue": queue, "category": category, "priority": priority, "subject": subject, "description": description})
-    };
-    let a1 = id_of(&create(app, olivia, ticket("support", "payment_issue", "low", "Paiement refusé", "Ma carte a été refusée.")).await);
-    let a2 = id_of(&create(app, olivia, ticket("support", "technical_issue", "high", "Login broken", "The page errors.")).await);
-    let a3 = id_of(
-        &create(app, olivia, ticket("recruitment", "general_inquiry", "medium", "Moderator application", "I would like to join."))
+    let ticket = |queue: &str, category: &str, priority: &str, subject: &str, description: &str| json!({"queue": queue, "category": category, "priority": priority, "subject": subject, "description": description});
+    let a1 = id_of(
+        &create(app, olivia, ticket("support", "payment_issue", "low", "Paiement refusé", "Ma carte a été refusée."))
             .await,
     );
-    let b1 = id_of(&create(app, oscar, ticket("support", "payment_issue", "urgent", "Cannot pay", "Card declined twice.")).await);
-    let b2 = id_of(&create(app, oscar, ticket("support", "order_issue", "medium", "Order missing", "The parcel never arrived.")).await);
+    let a2 = id_of(
+        &create(app, olivia, ticket("support", "technical_issue", "high", "Login broken", "The page errors.")).await,
+    );
+    let a3 = id_of(
+        &create(
+            app,
+            olivia,
+            ticket("recruitment", "general_inquiry", "medium", "Moderator application", "I would like to join."),
+        )
+        .await,
+    );
+    let b1 = id_of(
+        &create(app, oscar, ticket("support", "payment_issue", "urgent", "Cannot pay", "Card declined twice.")).await,
+    );
+    let b2 = id_of(
+        &create(app, oscar, ticket("support", "order_issue", "medium", "Order missing", "The parcel never arrived."))
+            .await,
+    );
     for (client, id, tail, body) in [
         (alex, a2, "status", json!({"status": "pending"})),
         (alex, a2, "assign", json!({"agent_id": cast.agent_user.id})),
@@ -1087,13 +1169,18 @@ async fn lists_show_requesters_only_their_own_tickets_and_filter_for_staff(pool:
     assert_eq!(listed_set(app, alex, "assignee=none&status=open&queue=support").await, set([a1]));
 
     // Search: accents folded both ways, the last word a prefix, description included.
-    for query in ["paiement refuse", "refu", "PAIEMENT REFUSÉ", "refusé", "refusee", "carte", "paiement & | ! (refu"] {
+    for query in ["paiement refuse", "refu", "PAIEMENT REFUSÉ", "refusé", "refusee", "carte", "paiement & | ! (refu"]
+    {
         assert_eq!(listed_set(app, alex, &format!("q={}", encode(query))).await, set([a1]), "q={query}");
     }
     assert_eq!(listed_set(app, olivia, "q=refu").await, set([a1]));
     assert_eq!(listed_set(app, alex, "q=declined").await, set([b1]));
     assert_eq!(listed_set(app, alex, "q=zzzz").await, set([]));
-    assert_eq!(listed_set(app, alex, &format!("q={}", encode("!!!"))).await, set([a1, a2, a3, b1, b2]), "nothing searchable: no filter");
+    assert_eq!(
+        listed_set(app, alex, &format!("q={}", encode("!!!"))).await,
+        set([a1, a2, a3, b1, b2]),
+        "nothing searchable: no filter"
+    );
 
     for bad in [
         "status=done",
@@ -1164,7 +1251,10 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    sqlx::query("update tickets set updated_at = updated_at - interval '1 hour' where id % 5 = 0").execute(&app.pool).await.unwrap();
+    sqlx::query("update tickets set updated_at = updated_at - interval '1 hour' where id % 5 = 0")
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
     let orders = [
         ("sort=newest", "order by id desc"),
@@ -1174,7 +1264,8 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
         ("", "order by id desc"),
     ];
     for (query, order) in orders {
-        let all: Vec<i64> = sqlx::query_scalar(&format!("select id from tickets {order}")).fetch_all(&app.pool).await.unwrap();
+        let all: Vec<i64> =
+            sqlx::query_scalar(&format!("select id from tickets {order}")).fetch_all(&app.pool).await.unwrap();
         assert_eq!(walk(app, &cast.agent, query).await, all, "agent, {query:?}");
         let own: Vec<i64> = sqlx::query_scalar(&format!("select id from tickets where requester_id = $1 {order}"))
             .bind(cast.owner_user.id)
@@ -1186,11 +1277,12 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
     // With filters: some tickets leave the open statuses.
     sqlx::query("update tickets set status = 'resolved' where id % 4 = 1").execute(&app.pool).await.unwrap();
     sqlx::query("update tickets set status = 'pending' where id % 4 = 2").execute(&app.pool).await.unwrap();
-    let open_or_pending: Vec<i64> =
-        sqlx::query_scalar("select id from tickets where status in ('open', 'pending') order by priority desc, id desc")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let open_or_pending: Vec<i64> = sqlx::query_scalar(
+        "select id from tickets where status in ('open', 'pending') order by priority desc, id desc",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
     assert!(open_or_pending.len() >= 5, "{open_or_pending:?}");
     assert_eq!(walk(app, &cast.agent, "status=open&status=pending&queue=support&sort=priority").await, open_or_pending);
     let open_by_update: Vec<i64> =
@@ -1233,7 +1325,9 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
 fn assert_uses_index(label: &str, plan: &str, indexes: &[&str]) {
     eprintln!("{label}:\n{plan}\n");
     assert!(!plan.contains("Seq Scan on tickets"), "{label}: sequential scan of tickets:\n{plan}");
-    let uses = plan.lines().any(|line| line.contains("Index") && indexes.iter().any(|index| line.contains(&format!(" {index} "))));
+    let uses = plan
+        .lines()
+        .any(|line| line.contains("Index") && indexes.iter().any(|index| line.contains(&format!(" {index} "))));
     assert!(uses, "{label}: expected an index scan on one of {indexes:?}:\n{plan}");
 }
 
@@ -1288,7 +1382,8 @@ async fn lists_and_search_are_served_by_indexes(pool: PgPool) {
     let status_led = ["tickets_status_updated_idx", "tickets_queue_status_priority_updated_idx"];
     assert_uses_index("open support tickets by last update", &plan, &status_led);
     // The next pages too.
-    let first_page = ticket_lists::list_tickets(&app.pool, &agent, &TicketQuery { limit: Some(2), ..query.clone() }).await.unwrap();
+    let first_page =
+        ticket_lists::list_tickets(&app.pool, &agent, &TicketQuery { limit: Some(2), ..query.clone() }).await.unwrap();
     assert_eq!(first_page.tickets.len(), 2);
     let next = TicketQuery { cursor: first_page.next_cursor.clone(), ..query.clone() };
     assert!(next.cursor.is_some());
@@ -1370,12 +1465,8 @@ async fn api_tokens_work_as_bearer_credentials_until_deleted(pool: PgPool) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A bad token is refused even next to a valid session cookie.
-    let response = tina
-        .get(app.url("/api/v1/tickets"))
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
+    let response =
+        tina.get(app.url("/api/v1/tickets")).header("authorization", format!("Bearer {token}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     let (status, body) = app.post(&tina, "/tokens", json!({"name": "  "})).await;
@@ -1417,7 +1508,8 @@ async fn server_functions_create_tickets_with_details_and_apply_the_queue_limit(
     assert!(body.to_string().contains("SUP-0001"), "{body}");
     let (status, body) = app.server_fn(&cast.owner, "get_ticket", &[("key", "SUP-0001")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let stored: Value = sqlx::query_scalar("select metadata from tickets where number = 1").fetch_one(&app.pool).await.unwrap();
+    let stored: Value =
+        sqlx::query_scalar("select metadata from tickets where number = 1").fetch_one(&app.pool).await.unwrap();
     for detail in ["eu-west-7", "/shop buy", "Timeout after 30s"] {
         assert!(stored.to_string().contains(detail), "metadata keeps {detail}: {stored}");
     }
@@ -1439,8 +1531,13 @@ async fn server_functions_create_tickets_with_details_and_apply_the_queue_limit(
     assert_eq!(ticket_count(&app.pool).await, 2);
 
     // The reply form: an internal note by a requester is refused, and never shown to them.
-    let (status, body) =
-        app.server_fn(&cast.agent, "add_message", &[("key", "SUP-0001"), ("body", "Secret staff remark"), ("kind", "internal_note")]).await;
+    let (status, body) = app
+        .server_fn(
+            &cast.agent,
+            "add_message",
+            &[("key", "SUP-0001"), ("body", "Secret staff remark"), ("kind", "internal_note")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app.server_fn(&cast.owner, "get_ticket", &[("key", "SUP-0001")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1468,7 +1565,11 @@ async fn server_functions_list_and_count_only_a_requesters_own_tickets(pool: PgP
     assert!(body.to_string().contains("Oscar's only"), "{body}");
 
     let total = |body: &Value| -> i64 {
-        body.as_array().unwrap_or_else(|| panic!("a list of counts: {body}")).iter().map(|count| count["count"].as_i64().unwrap()).sum()
+        body.as_array()
+            .unwrap_or_else(|| panic!("a list of counts: {body}"))
+            .iter()
+            .map(|count| count["count"].as_i64().unwrap())
+            .sum()
     };
     let (status, body) = app.server_fn(&cast.owner, "status_counts", &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");

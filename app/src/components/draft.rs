@@ -50,7 +50,9 @@ impl Autosave {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(form) = event.current_target().and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            let Some(form) =
+                event.current_target().and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
                 return;
             };
             let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
@@ -68,7 +70,8 @@ impl Autosave {
                 move || {
                     state.set(DraftState::Saving);
                     leptos::task::spawn_local(async move {
-                        let saved = crate::functions::tickets::save_draft(form_key, serde_json::Value::Object(content)).await;
+                        let saved =
+                            crate::functions::tickets::save_draft(form_key, serde_json::Value::Object(content)).await;
                         state.set(if saved.is_ok() { DraftState::Saved } else { DraftState::Failed });
                     });
                 },

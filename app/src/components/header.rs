@@ -72,8 +72,5 @@ fn navigation(role: Option<Role>) -> impl IntoView {
     if role == Some(Role::Admin) {
         links.extend([("/admin/users", "Users"), ("/admin/catalog", "Queues")]);
     }
-    links
-        .into_iter()
-        .map(|(href, label)| view! { <A href=href>{label}</A> })
-        .collect_view()
+    links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()
 }

@@ -50,10 +50,8 @@ fn current_theme() -> String {
 #[cfg(feature = "hydrate")]
 fn apply_theme(theme: &str) {
     let window = web_sys::window();
-    if let Some(element) = window
-        .as_ref()
-        .and_then(|window| window.document())
-        .and_then(|document| document.document_element())
+    if let Some(element) =
+        window.as_ref().and_then(|window| window.document()).and_then(|document| document.document_element())
     {
         let _ = element.set_attribute("data-theme", theme);
     }

@@ -39,10 +39,8 @@ pub mod ssr {
             tracing::error!(%error, "session layer missing");
             AppError::internal()
         })?;
-        let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-            .await
-            .ok()
-            .map(|ConnectInfo(address)| address.ip());
+        let address =
+            leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip());
         let caller = Caller::from_session(&context.pool, &session, address).await?;
         Ok(Request { context, session, caller })
     }

@@ -4,7 +4,9 @@
 use crate::components::forms::action_error;
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
-use crate::functions::catalog::{CreateCategory, CreateQueue, DeleteCategory, UpdateCategory, UpdateQueue, load_catalog};
+use crate::functions::catalog::{
+    CreateCategory, CreateQueue, DeleteCategory, UpdateCategory, UpdateQueue, load_catalog,
+};
 use crate::pages::errors::ErrorPage;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The fields kept in the `new_ticket` draft.
-const DRAFT_FIELDS: &[&str] = &["queue", "category", "priority", "subject", "description", "server_id", "command", "error_message"];
+const DRAFT_FIELDS: &[&str] =
+    &["queue", "category", "priority", "subject", "description", "server_id", "command", "error_message"];
 
 /// The new ticket form.
 #[component]

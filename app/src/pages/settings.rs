@@ -1,7 +1,7 @@
 //! `/settings`: the user's API tokens.
 
-use crate::components::forms::{FieldError, action_error};
 use crate::components::format::time;
+use crate::components::forms::{FieldError, action_error};
 use crate::functions::tickets::{CreateApiToken, DeleteApiToken, list_api_tokens};
 use crate::pages::errors::ErrorPage;
 use leptos::prelude::*;
@@ -13,7 +13,8 @@ pub fn SettingsPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let delete = ServerAction::<DeleteApiToken>::new();
     let error = action_error(create.value());
-    let tokens = Resource::new_blocking(move || (create.version().get(), delete.version().get()), |_| list_api_tokens());
+    let tokens =
+        Resource::new_blocking(move || (create.version().get(), delete.version().get()), |_| list_api_tokens());
     view! {
         <Title text="Settings" />
         <section class="card">

@@ -35,11 +35,8 @@ impl Actions {
 
     /// The error of whichever action failed last, for the page-level message.
     fn error(&self) -> Signal<Option<AppError>> {
-        let errors = [
-            action_error(self.status.value()),
-            action_error(self.update.value()),
-            action_error(self.assign.value()),
-        ];
+        let errors =
+            [action_error(self.status.value()), action_error(self.update.value()), action_error(self.assign.value())];
         Signal::derive(move || errors.iter().find_map(|error| error.get()))
     }
 }
@@ -174,7 +171,13 @@ fn metadata_view(metadata: &serde_json::Value) -> Option<impl IntoView + use<>> 
 }
 
 #[component]
-fn ReplyForm(ticket_id: i64, key: String, staff: bool, closed: bool, action: ServerAction<AddMessage>) -> impl IntoView {
+fn ReplyForm(
+    ticket_id: i64,
+    key: String,
+    staff: bool,
+    closed: bool,
+    action: ServerAction<AddMessage>,
+) -> impl IntoView {
     let form_key = format!("reply:{ticket_id}");
     let draft = Resource::new(move || action.version().get(), {
         let form_key = form_key.clone();
@@ -262,7 +265,9 @@ fn StaffControls(
     let statuses: Vec<Status> = Status::ALL
         .iter()
         .copied()
-        .filter(|candidate| *candidate != Status::Escalated && (*candidate != Status::Closed || user.role == Role::Admin))
+        .filter(|candidate| {
+            *candidate != Status::Escalated && (*candidate != Status::Closed || user.role == Role::Admin)
+        })
         .collect();
     let key = StoredValue::new(key);
     let key = move || key.get_value();
@@ -350,16 +355,30 @@ fn TimelineEntry(event: TicketEvent) -> impl IntoView {
     let text = |key: &str| {
         event.data.get(key).map(|value| match value {
             serde_json::Value::String(text) => text.replace('_', " "),
-            serde_json::Value::Object(object) => object.get("username").and_then(|name| name.as_str()).unwrap_or("?").to_string(),
+            serde_json::Value::Object(object) => {
+                object.get("username").and_then(|name| name.as_str()).unwrap_or("?").to_string()
+            }
             serde_json::Value::Null => "nobody".into(),
             other => other.to_string(),
         })
     };
     let description = match event.action.as_str() {
         "created" => "opened the ticket".to_string(),
-        "status_changed" => format!("changed the status from {} to {}", text("from").unwrap_or_default(), text("to").unwrap_or_default()),
-        "priority_changed" => format!("changed the priority from {} to {}", text("from").unwrap_or_default(), text("to").unwrap_or_default()),
-        "category_changed" => format!("changed the category from {} to {}", text("from").unwrap_or_default(), text("to").unwrap_or_default()),
+        "status_changed" => format!(
+            "changed the status from {} to {}",
+            text("from").unwrap_or_default(),
+            text("to").unwrap_or_default()
+        ),
+        "priority_changed" => format!(
+            "changed the priority from {} to {}",
+            text("from").unwrap_or_default(),
+            text("to").unwrap_or_default()
+        ),
+        "category_changed" => format!(
+            "changed the category from {} to {}",
+            text("from").unwrap_or_default(),
+            text("to").unwrap_or_default()
+        ),
         "assigned" => format!("assigned it to {}", text("to").unwrap_or_default()),
         "unassigned" => "unassigned it".to_string(),
         "replied" => "replied".to_string(),

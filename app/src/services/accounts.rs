@@ -10,7 +10,8 @@ use tower_sessions::{Expiry, Session, cookie::time::Duration};
 /// How long "remember me" keeps a session alive without activity: 30 days.
 pub const REMEMBER_DAYS: i64 = 30;
 
-const USER_COLUMNS: &str = "id, username::text as username, email::text as email, role, discord_username, discord_id, created_at";
+const USER_COLUMNS: &str =
+    "id, username::text as username, email::text as email, role, discord_username, discord_id, created_at";
 
 /// Loads a user by id; `None` when there is none.
 pub async fn user_by_id(executor: impl PgExecutor<'_>, id: i64) -> Result<Option<User>, AppError> {
@@ -92,7 +93,12 @@ pub async fn register(pool: &PgPool, input: &Registration) -> Result<User, AppEr
     insert_user(pool, &input, &password_hash, Role::Requester).await
 }
 
-async fn insert_user(executor: impl PgExecutor<'_>, input: &Registration, password_hash: &str, role: Role) -> Result<User, AppError> {
+async fn insert_user(
+    executor: impl PgExecutor<'_>,
+    input: &Registration,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, AppError> {
     sqlx::query_as::<_, User>(&format!(
         "insert into users (username, email, password_hash, role, discord_username, discord_id)
          values ($1, $2, $3, $4, $5, $6) returning {USER_COLUMNS}"
@@ -180,9 +186,7 @@ pub async fn log_in(
             .bind(&address)
             .execute(pool)
             .await?;
-        sqlx::query("delete from login_failures where failed_at < now() - interval '1 day'")
-            .execute(pool)
-            .await?;
+        sqlx::query("delete from login_failures where failed_at < now() - interval '1 day'").execute(pool).await?;
         return Err(AppError::Unauthorized { message: "Wrong username, email or password.".into() });
     };
     sqlx::query("delete from login_failures where login = $1::citext or login = $2::citext")
@@ -206,7 +210,8 @@ pub async fn log_in(
 /// too many recent failures; the error says how many seconds to wait.
 async fn throttle(pool: &PgPool, settings: &Settings, login: &str, address: Option<&str>) -> Result<(), AppError> {
     let window = settings.login_window_seconds as f64;
-    let by_login = seconds_until_allowed(pool, "login = $1::citext", login, settings.login_failures_per_account, window).await?;
+    let by_login =
+        seconds_until_allowed(pool, "login = $1::citext", login, settings.login_failures_per_account, window).await?;
     let by_address = match address {
         Some(address) => {
             seconds_until_allowed(pool, "address = $1::inet", address, settings.login_failures_per_address, window)
@@ -349,7 +354,8 @@ mod tests {
 
     #[test]
     fn emails_are_validated_and_lower_cased() {
-        let valid = validate_registration(&registration("marie", " Marie@Example.TEST ", "correct horse battery")).unwrap();
+        let valid =
+            validate_registration(&registration("marie", " Marie@Example.TEST ", "correct horse battery")).unwrap();
         assert_eq!(valid.email, "marie@example.test");
         let error = validate_registration(&registration("marie", "marie@", "correct horse battery")).unwrap_err();
         assert!(error.field_error("email").is_some());

@@ -38,20 +38,12 @@ impl Caller {
     /// The logged-in agent or admin. Errors: 401, or 403 for requesters.
     pub fn staff(&self) -> Result<&User, AppError> {
         let user = self.user()?;
-        if user.role.is_staff() {
-            Ok(user)
-        } else {
-            Err(AppError::forbidden("This page is for agents and admins."))
-        }
+        if user.role.is_staff() { Ok(user) } else { Err(AppError::forbidden("This page is for agents and admins.")) }
     }
 
     /// The logged-in admin. Errors: 401, or 403 for others.
     pub fn admin(&self) -> Result<&User, AppError> {
         let user = self.user()?;
-        if user.role == Role::Admin {
-            Ok(user)
-        } else {
-            Err(AppError::forbidden("This page is for admins."))
-        }
+        if user.role == Role::Admin { Ok(user) } else { Err(AppError::forbidden("This page is for admins.")) }
     }
 }

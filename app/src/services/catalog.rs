@@ -14,10 +14,11 @@ const QUEUE_COLUMNS: &str = "id, slug, name, prefix, color, open_ticket_limit, a
 pub async fn ticket_options(pool: &PgPool, caller: &Caller) -> Result<TicketOptions, AppError> {
     let user = caller.user()?;
     let staff = user.role.is_staff();
-    let queues = sqlx::query_as::<_, Queue>(&format!("select {QUEUE_COLUMNS} from queues where active or $1 order by id"))
-        .bind(staff)
-        .fetch_all(pool)
-        .await?;
+    let queues =
+        sqlx::query_as::<_, Queue>(&format!("select {QUEUE_COLUMNS} from queues where active or $1 order by id"))
+            .bind(staff)
+            .fetch_all(pool)
+            .await?;
     let categories = sqlx::query_as::<_, Category>(
         "select id, slug, name, active from categories where active or $1 order by position, id",
     )
@@ -25,12 +26,14 @@ pub async fn ticket_options(pool: &PgPool, caller: &Caller) -> Result<TicketOpti
     .fetch_all(pool)
     .await?;
     let agents = if staff {
-        sqlx::query_as::<_, (i64, String)>("select id, username::text from users where role in ('agent', 'admin') order by username")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(id, username)| UserReference { id, username })
-            .collect()
+        sqlx::query_as::<_, (i64, String)>(
+            "select id, username::text from users where role in ('agent', 'admin') order by username",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(id, username)| UserReference { id, username })
+        .collect()
     } else {
         Vec::new()
     };
@@ -70,7 +73,9 @@ impl Default for QueueInput {
 fn validate_queue(input: &QueueInput, creating: bool) -> Result<(), AppError> {
     let mut fields = FieldErrors::new();
     if creating {
-        if !(2..=40).contains(&input.slug.len()) || !input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !(2..=40).contains(&input.slug.len())
+            || !input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
         }
         if !(2..=8).contains(&input.prefix.len()) || !input.prefix.chars().all(|c| c.is_ascii_uppercase()) {
@@ -93,7 +98,9 @@ fn validate_queue(input: &QueueInput, creating: bool) -> Result<(), AppError> {
 fn unique_violation(error: sqlx::Error) -> AppError {
     if let sqlx::Error::Database(database_error) = &error {
         match database_error.constraint() {
-            Some("queues_slug_key") | Some("categories_slug_key") => return AppError::conflict_field("slug", "is already used"),
+            Some("queues_slug_key") | Some("categories_slug_key") => {
+                return AppError::conflict_field("slug", "is already used");
+            }
             Some("queues_prefix_key") => return AppError::conflict_field("prefix", "is already used"),
             _ => {}
         }
@@ -141,7 +148,9 @@ pub async fn update_queue(pool: &PgPool, caller: &Caller, id: i64, input: &Queue
 pub async fn create_category(pool: &PgPool, caller: &Caller, slug: &str, name: &str) -> Result<Category, AppError> {
     caller.admin()?;
     let mut fields = FieldErrors::new();
-    if !(2..=40).contains(&slug.len()) || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+    if !(2..=40).contains(&slug.len())
+        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
         fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
     }
     if name.trim().is_empty() || name.chars().count() > 60 {
@@ -160,18 +169,26 @@ pub async fn create_category(pool: &PgPool, caller: &Caller, slug: &str, name: &
 }
 
 /// Renames or (de)activates a category (admins). Errors: 401/403; 404; 422.
-pub async fn update_category(pool: &PgPool, caller: &Caller, id: i64, name: &str, active: bool) -> Result<Category, AppError> {
+pub async fn update_category(
+    pool: &PgPool,
+    caller: &Caller,
+    id: i64,
+    name: &str,
+    active: bool,
+) -> Result<Category, AppError> {
     caller.admin()?;
     if name.trim().is_empty() || name.chars().count() > 60 {
         return Err(AppError::field("name", "must be 1 to 60 characters long"));
     }
-    sqlx::query_as::<_, Category>("update categories set name = $2, active = $3 where id = $1 returning id, slug, name, active")
-        .bind(id)
-        .bind(name.trim())
-        .bind(active)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::not_found("category"))
+    sqlx::query_as::<_, Category>(
+        "update categories set name = $2, active = $3 where id = $1 returning id, slug, name, active",
+    )
+    .bind(id)
+    .bind(name.trim())
+    .bind(active)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("category"))
 }
 
 /// Deletes an unused category (admins). A category in use cannot be

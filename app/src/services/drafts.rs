@@ -12,7 +12,9 @@ pub const DRAFT_MAX_BYTES: usize = 64 * 1024;
 /// Checks a form key: `new_ticket` or `reply:<ticket id>`.
 fn check_form(form: &str) -> Result<(), AppError> {
     let valid = form == "new_ticket"
-        || form.strip_prefix("reply:").is_some_and(|id| !id.is_empty() && id.len() <= 19 && id.chars().all(|c| c.is_ascii_digit()));
+        || form
+            .strip_prefix("reply:")
+            .is_some_and(|id| !id.is_empty() && id.len() <= 19 && id.chars().all(|c| c.is_ascii_digit()));
     if valid { Ok(()) } else { Err(AppError::field("form", "must be new_ticket or reply:<ticket id>")) }
 }
 
@@ -43,9 +45,14 @@ pub async fn save_draft(pool: &PgPool, caller: &Caller, form: &str, content: &Va
     if content.to_string().len() > DRAFT_MAX_BYTES {
         return Err(AppError::field("content", "is larger than 64 KiB"));
     }
-    let empty = fields.values().all(|value| value.as_str().is_some_and(|text| text.trim().is_empty()) || value.is_null());
+    let empty =
+        fields.values().all(|value| value.as_str().is_some_and(|text| text.trim().is_empty()) || value.is_null());
     if empty {
-        sqlx::query("delete from drafts where user_id = $1 and form = $2").bind(user.id).bind(form).execute(pool).await?;
+        sqlx::query("delete from drafts where user_id = $1 and form = $2")
+            .bind(user.id)
+            .bind(form)
+            .execute(pool)
+            .await?;
     } else {
         sqlx::query(
             "insert into drafts (user_id, form, content) values ($1, $2, $3)

@@ -3,13 +3,13 @@
 //! acting [`Caller`]. Server functions and REST handlers only adapt to it.
 
 pub mod accounts;
+pub mod caller;
 pub mod catalog;
 pub mod drafts;
+pub mod passwords;
 pub mod ticket_lists;
 pub mod tickets;
 pub mod tokens;
-pub mod caller;
-pub mod passwords;
 
 pub use caller::Caller;
 

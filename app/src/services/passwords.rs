@@ -18,10 +18,7 @@ fn hasher() -> Argon2<'static> {
 /// so an unknown user and a wrong password take about the same time.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(salt.as_str().as_bytes(), &salt)
-        .expect("hashing a decoy password")
-        .to_string()
+    hasher().hash_password(salt.as_str().as_bytes(), &salt).expect("hashing a decoy password").to_string()
 });
 
 /// Hashes `password` into a PHC string (salt inside), on a blocking thread.

@@ -105,13 +105,16 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
             }
         }
     }
-    let present = |value: &Option<String>| value.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(String::from);
-    let priority = present(&query.priority).and_then(|text| {
-        text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok()
-    });
+    let present =
+        |value: &Option<String>| value.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(String::from);
+    let priority = present(&query.priority)
+        .and_then(|text| text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok());
     let category_id = match present(&query.category) {
         Some(slug) => {
-            let id: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1").bind(&slug).fetch_optional(pool).await?;
+            let id: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1")
+                .bind(&slug)
+                .fetch_optional(pool)
+                .await?;
             if id.is_none() {
                 fields.insert("category".into(), "is not a known category".into());
             }
@@ -121,7 +124,8 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
     };
     let queue_id = match present(&query.queue) {
         Some(slug) => {
-            let id: Option<i64> = sqlx::query_scalar("select id from queues where slug = $1").bind(&slug).fetch_optional(pool).await?;
+            let id: Option<i64> =
+                sqlx::query_scalar("select id from queues where slug = $1").bind(&slug).fetch_optional(pool).await?;
             if id.is_none() {
                 fields.insert("queue".into(), "is not a known queue".into());
             }
@@ -276,11 +280,13 @@ pub async fn list_tickets(pool: &PgPool, caller: &Caller, query: &TicketQuery) -
                 Sort::Updated => Cursor::Updated(last.updated_at, last.id),
                 Sort::Priority => Cursor::Priority(last.priority, last.id),
                 Sort::Relevance => {
-                    let rank: f32 = sqlx::query_scalar("select ts_rank(search, to_tsquery('guichet_search', $2)) from tickets where id = $1")
-                        .bind(last.id)
-                        .bind(filters.search.clone().unwrap_or_default())
-                        .fetch_one(pool)
-                        .await?;
+                    let rank: f32 = sqlx::query_scalar(
+                        "select ts_rank(search, to_tsquery('guichet_search', $2)) from tickets where id = $1",
+                    )
+                    .bind(last.id)
+                    .bind(filters.search.clone().unwrap_or_default())
+                    .fetch_one(pool)
+                    .await?;
                     Cursor::Relevance(rank, last.id)
                 }
             }),
@@ -368,8 +374,10 @@ pub async fn stats(pool: &PgPool, caller: &Caller, period: &str, queue: Option<&
         )
     };
     let count_by = |rows: Vec<(String, i64)>| rows.into_iter().collect::<BTreeMap<String, i64>>();
-    let by_status = count_by(sqlx::query_as(&grouped("t.status::text")).bind(days as i32).bind(queue_id).fetch_all(pool).await?);
-    let by_priority = count_by(sqlx::query_as(&grouped("t.priority::text")).bind(days as i32).bind(queue_id).fetch_all(pool).await?);
+    let by_status =
+        count_by(sqlx::query_as(&grouped("t.status::text")).bind(days as i32).bind(queue_id).fetch_all(pool).await?);
+    let by_priority =
+        count_by(sqlx::query_as(&grouped("t.priority::text")).bind(days as i32).bind(queue_id).fetch_all(pool).await?);
     let by_queue = count_by(sqlx::query_as(&grouped("q.slug")).bind(days as i32).bind(queue_id).fetch_all(pool).await?);
     let (created, first_response_median, first_response_p90): (i64, Option<f64>, Option<f64>) = sqlx::query_as(
         "select count(*),

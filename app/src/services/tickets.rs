@@ -23,7 +23,8 @@ pub const REOPEN_DAYS: i64 = 14;
 pub const REASON_MAX: usize = 1_000;
 
 /// The columns of [`TicketRow`], joined from queues, categories and users.
-pub(crate) const TICKET_SELECT: &str = "select t.id, q.prefix, q.slug as queue, t.number, c.slug as category, t.priority, t.status,
+pub(crate) const TICKET_SELECT: &str =
+    "select t.id, q.prefix, q.slug as queue, t.number, c.slug as category, t.priority, t.status,
         t.subject, t.description, t.metadata, t.requester_id, r.username::text as requester_username,
         t.assignee_id, a.username::text as assignee_username, t.created_at, t.updated_at,
         t.first_response_at, t.resolved_at, t.closed_at
@@ -145,8 +146,10 @@ pub async fn create_ticket(pool: &PgPool, caller: &Caller, input: &NewTicket) ->
     let user = caller.user()?;
     let (queue, category, priority, subject, description, metadata) = validate_new_ticket(input)?;
     let mut transaction = pool.begin().await?;
-    let category_id: Option<i64> =
-        sqlx::query_scalar("select id from categories where slug = $1 and active").bind(&category).fetch_optional(&mut *transaction).await?;
+    let category_id: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1 and active")
+        .bind(&category)
+        .fetch_optional(&mut *transaction)
+        .await?;
     let Some(category_id) = category_id else {
         return Err(AppError::field("category", "is not an available category"));
     };
@@ -198,8 +201,12 @@ pub async fn create_ticket(pool: &PgPool, caller: &Caller, input: &NewTicket) ->
     .bind(&metadata)
     .fetch_one(&mut *transaction)
     .await?;
-    record_event(&mut transaction, id, Some(user.id), "created", json!({"status": "open", "priority": priority})).await?;
-    sqlx::query("delete from drafts where user_id = $1 and form = 'new_ticket'").bind(user.id).execute(&mut *transaction).await?;
+    record_event(&mut transaction, id, Some(user.id), "created", json!({"status": "open", "priority": priority}))
+        .await?;
+    sqlx::query("delete from drafts where user_id = $1 and form = 'new_ticket'")
+        .bind(user.id)
+        .execute(&mut *transaction)
+        .await?;
     let ticket = load_ticket(&mut transaction, id).await?;
     transaction.commit().await?;
     tracing::info!(ticket = %ticket.reference, "ticket created");
@@ -214,17 +221,20 @@ async fn record_event(
     action: &str,
     data: Value,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("insert into ticket_events (ticket_id, actor_id, action, data) values ($1, $2, $3, $4) returning id")
-        .bind(ticket_id)
-        .bind(actor_id)
-        .bind(action)
-        .bind(data)
-        .fetch_one(connection)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "insert into ticket_events (ticket_id, actor_id, action, data) values ($1, $2, $3, $4) returning id",
+    )
+    .bind(ticket_id)
+    .bind(actor_id)
+    .bind(action)
+    .bind(data)
+    .fetch_one(connection)
+    .await?)
 }
 
 async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
-    let row: TicketRow = sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1")).bind(id).fetch_one(connection).await?;
+    let row: TicketRow =
+        sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1")).bind(id).fetch_one(connection).await?;
     Ok(row.into())
 }
 
@@ -233,13 +243,23 @@ async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, A
 /// Requesters see only their own tickets: anyone else's is "not found".
 ///
 /// Errors: 401; 404.
-async fn visible_ticket(connection: &mut PgConnection, caller: &Caller, key: &str, lock: bool) -> Result<Ticket, AppError> {
+async fn visible_ticket(
+    connection: &mut PgConnection,
+    caller: &Caller,
+    key: &str,
+    lock: bool,
+) -> Result<Ticket, AppError> {
     let user = caller.user()?;
     let key = key.trim();
     let lock_clause = if lock { " for update of t" } else { "" };
     let row: Option<TicketRow> = if let Ok(id) = key.parse::<i64>() {
-        sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1{lock_clause}")).bind(id).fetch_optional(&mut *connection).await?
-    } else if let Some((prefix, number)) = key.split_once('-').and_then(|(prefix, number)| Some((prefix, number.parse::<i64>().ok()?))) {
+        sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1{lock_clause}"))
+            .bind(id)
+            .fetch_optional(&mut *connection)
+            .await?
+    } else if let Some((prefix, number)) =
+        key.split_once('-').and_then(|(prefix, number)| Some((prefix, number.parse::<i64>().ok()?)))
+    {
         sqlx::query_as(&format!("{TICKET_SELECT} where q.prefix = upper($1) and t.number = $2{lock_clause}"))
             .bind(prefix)
             .bind(number)
@@ -281,7 +301,9 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
     .bind(staff)
     .fetch_all(&mut *connection)
     .await?;
-    let user_reference = |id: Option<i64>, username: Option<String>| id.zip(username).map(|(id, username)| UserReference { id, username });
+    let user_reference = |id: Option<i64>, username: Option<String>| {
+        id.zip(username).map(|(id, username)| UserReference { id, username })
+    };
     Ok(TicketDetail {
         ticket,
         messages: messages
@@ -317,7 +339,13 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
 /// Errors: 401; 404; 403 when a requester writes an internal note; 422 for
 /// an empty or too long body, or a reply on a closed ticket.
 #[tracing::instrument(skip(pool, caller, body))]
-pub async fn add_message(pool: &PgPool, caller: &Caller, key: &str, body: &str, kind: MessageKind) -> Result<Message, AppError> {
+pub async fn add_message(
+    pool: &PgPool,
+    caller: &Caller,
+    key: &str,
+    body: &str,
+    kind: MessageKind,
+) -> Result<Message, AppError> {
     let user = caller.user()?;
     let body = body.trim();
     let mut fields = FieldErrors::new();
@@ -439,7 +467,8 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
     .execute(&mut *transaction)
     .await?;
     let action = if reopening { "reopened" } else { "status_changed" };
-    record_event(&mut transaction, ticket.id, Some(user.id), action, json!({"from": ticket.status, "to": status})).await?;
+    record_event(&mut transaction, ticket.id, Some(user.id), action, json!({"from": ticket.status, "to": status}))
+        .await?;
     let ticket = load_ticket(&mut transaction, ticket.id).await?;
     transaction.commit().await?;
     Ok(ticket)
@@ -460,13 +489,15 @@ pub async fn update_ticket(
     let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
     caller.staff()?;
     let mut fields = FieldErrors::new();
-    let priority = priority.filter(|text| !text.is_empty()).and_then(|text| {
-        text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok()
-    });
+    let priority = priority
+        .filter(|text| !text.is_empty())
+        .and_then(|text| text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok());
     let category = match category.filter(|text| !text.is_empty()) {
         Some(slug) => {
-            let found: Option<i64> =
-                sqlx::query_scalar("select id from categories where slug = $1 and active").bind(slug).fetch_optional(&mut *transaction).await?;
+            let found: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1 and active")
+                .bind(slug)
+                .fetch_optional(&mut *transaction)
+                .await?;
             if found.is_none() {
                 fields.insert("category".into(), "is not an available category".into());
             }
@@ -481,8 +512,14 @@ pub async fn update_ticket(
             .bind(priority)
             .execute(&mut *transaction)
             .await?;
-        record_event(&mut transaction, ticket.id, Some(user.id), "priority_changed", json!({"from": ticket.priority, "to": priority}))
-            .await?;
+        record_event(
+            &mut transaction,
+            ticket.id,
+            Some(user.id),
+            "priority_changed",
+            json!({"from": ticket.priority, "to": priority}),
+        )
+        .await?;
     }
     if let Some((category_id, slug)) = category.filter(|(_, slug)| *slug != ticket.category) {
         sqlx::query("update tickets set category_id = $2, updated_at = now() where id = $1")
@@ -490,8 +527,14 @@ pub async fn update_ticket(
             .bind(category_id)
             .execute(&mut *transaction)
             .await?;
-        record_event(&mut transaction, ticket.id, Some(user.id), "category_changed", json!({"from": ticket.category, "to": slug}))
-            .await?;
+        record_event(
+            &mut transaction,
+            ticket.id,
+            Some(user.id),
+            "category_changed",
+            json!({"from": ticket.category, "to": slug}),
+        )
+        .await?;
     }
     let ticket = load_ticket(&mut transaction, ticket.id).await?;
     transaction.commit().await?;
@@ -526,10 +569,11 @@ pub async fn assign(pool: &PgPool, caller: &Caller, key: &str, assignee_id: Opti
     }
     let assignee = match assignee_id {
         Some(id) => {
-            let found: Option<(i64, String, Role)> = sqlx::query_as("select id, username::text, role from users where id = $1")
-                .bind(id)
-                .fetch_optional(&mut *transaction)
-                .await?;
+            let found: Option<(i64, String, Role)> =
+                sqlx::query_as("select id, username::text, role from users where id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
             match found {
                 Some((id, username, role)) if role.is_staff() => Some(UserReference { id, username }),
                 _ => return Err(AppError::field("agent_id", "must be an agent or admin")),
@@ -574,7 +618,14 @@ pub async fn escalate(pool: &PgPool, caller: &Caller, key: &str, reason: &str) -
         .bind(ticket.id)
         .execute(&mut *transaction)
         .await?;
-    record_event(&mut transaction, ticket.id, Some(user.id), "escalated", json!({"from": ticket.status, "reason": reason})).await?;
+    record_event(
+        &mut transaction,
+        ticket.id,
+        Some(user.id),
+        "escalated",
+        json!({"from": ticket.status, "reason": reason}),
+    )
+    .await?;
     let ticket = load_ticket(&mut transaction, ticket.id).await?;
     transaction.commit().await?;
     Ok(ticket)

@@ -30,12 +30,13 @@ pub async fn create_token(pool: &PgPool, caller: &Caller, name: &str) -> Result<
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
-    let id: i64 = sqlx::query_scalar("insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id")
-        .bind(user.id)
-        .bind(name)
-        .bind(digest(&token))
-        .fetch_one(pool)
-        .await?;
+    let id: i64 =
+        sqlx::query_scalar("insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id")
+            .bind(user.id)
+            .bind(name)
+            .bind(digest(&token))
+            .fetch_one(pool)
+            .await?;
     Ok(NewApiToken { id, name: name.to_string(), token })
 }
 
@@ -58,7 +59,11 @@ pub async fn list_tokens(pool: &PgPool, caller: &Caller) -> Result<Vec<ApiToken>
 /// Errors: 401; 404 when the caller has no such token.
 pub async fn delete_token(pool: &PgPool, caller: &Caller, id: i64) -> Result<(), AppError> {
     let user = caller.user()?;
-    let deleted = sqlx::query("delete from api_tokens where id = $1 and user_id = $2").bind(id).bind(user.id).execute(pool).await?;
+    let deleted = sqlx::query("delete from api_tokens where id = $1 and user_id = $2")
+        .bind(id)
+        .bind(user.id)
+        .execute(pool)
+        .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::not_found("token"));
     }

@@ -72,7 +72,11 @@ struct SetRole {
     role: String,
 }
 
-async fn set_role(request: ApiCaller, Path(id): Path<i64>, Json(input): Json<SetRole>) -> Result<Json<UserBody>, ApiError> {
+async fn set_role(
+    request: ApiCaller,
+    Path(id): Path<i64>,
+    Json(input): Json<SetRole>,
+) -> Result<Json<UserBody>, ApiError> {
     let role: Role = input.role.parse().map_err(|reason: String| app::error::AppError::field("role", reason))?;
     let user = accounts::set_role(&request.context.pool, &request.caller, id, role).await?;
     Ok(Json(UserBody { user }))

@@ -49,12 +49,19 @@ async fn list_queues(request: ApiCaller) -> Result<Json<QueuesBody>, ApiError> {
     Ok(Json(QueuesBody { queues: options.queues }))
 }
 
-async fn create_queue(request: ApiCaller, Json(input): Json<QueueInput>) -> Result<(StatusCode, Json<QueueBody>), ApiError> {
+async fn create_queue(
+    request: ApiCaller,
+    Json(input): Json<QueueInput>,
+) -> Result<(StatusCode, Json<QueueBody>), ApiError> {
     let queue = catalog::create_queue(&request.context.pool, &request.caller, &input).await?;
     Ok((StatusCode::CREATED, Json(QueueBody { queue })))
 }
 
-async fn update_queue(request: ApiCaller, Path(id): Path<i64>, Json(input): Json<QueueInput>) -> Result<Json<QueueBody>, ApiError> {
+async fn update_queue(
+    request: ApiCaller,
+    Path(id): Path<i64>,
+    Json(input): Json<QueueInput>,
+) -> Result<Json<QueueBody>, ApiError> {
     let queue = catalog::update_queue(&request.context.pool, &request.caller, id, &input).await?;
     Ok(Json(QueueBody { queue }))
 }
@@ -70,7 +77,10 @@ struct NewCategory {
     name: String,
 }
 
-async fn create_category(request: ApiCaller, Json(input): Json<NewCategory>) -> Result<(StatusCode, Json<CategoryBody>), ApiError> {
+async fn create_category(
+    request: ApiCaller,
+    Json(input): Json<NewCategory>,
+) -> Result<(StatusCode, Json<CategoryBody>), ApiError> {
     let category = catalog::create_category(&request.context.pool, &request.caller, &input.slug, &input.name).await?;
     Ok((StatusCode::CREATED, Json(CategoryBody { category })))
 }
@@ -86,7 +96,8 @@ async fn update_category(
     Path(id): Path<i64>,
     Json(input): Json<CategoryChange>,
 ) -> Result<Json<CategoryBody>, ApiError> {
-    let category = catalog::update_category(&request.context.pool, &request.caller, id, &input.name, input.active).await?;
+    let category =
+        catalog::update_category(&request.context.pool, &request.caller, id, &input.name, input.active).await?;
     Ok(Json(CategoryBody { category }))
 }
 

@@ -54,9 +54,13 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         // Read any JSON first, so a body that is not JSON is always a 400: read
         // straight into `T`, `[1, 2` fails on its shape before reaching its end.
-        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(|rejection| {
-            ApiError(AppError::bad_request(format!("The request body is not valid JSON: {}", rejection.body_text())))
-        })?;
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(|rejection| {
+                ApiError(AppError::bad_request(format!(
+                    "The request body is not valid JSON: {}",
+                    rejection.body_text()
+                )))
+            })?;
         let bytes = serde_json::to_vec(&value).map_err(|_| ApiError(AppError::internal()))?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),

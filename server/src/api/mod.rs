@@ -4,8 +4,8 @@
 
 mod accounts;
 mod catalog;
-mod tickets;
 mod extract;
+mod tickets;
 
 pub use extract::{ApiCaller, ApiError, Json};
 

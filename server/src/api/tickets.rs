@@ -2,7 +2,10 @@
 
 use super::{ApiCaller, ApiError, Json};
 use crate::router::AppState;
-use app::domain::{ApiToken, Message, MessageKind, NewApiToken, NewTicket, Status, Ticket, TicketDetail, TicketPage, TicketQuery, TicketStats};
+use app::domain::{
+    ApiToken, Message, MessageKind, NewApiToken, NewTicket, Status, Ticket, TicketDetail, TicketPage, TicketQuery,
+    TicketStats,
+};
 use app::error::AppError;
 use app::services::{ticket_lists, tickets, tokens};
 use axum::{
@@ -113,7 +116,11 @@ struct StatusChange {
     status: String,
 }
 
-async fn change_status(request: ApiCaller, Path(id): Path<String>, Json(input): Json<StatusChange>) -> Result<Json<TicketBody>, ApiError> {
+async fn change_status(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<StatusChange>,
+) -> Result<Json<TicketBody>, ApiError> {
     let status: Status = input.status.parse().map_err(|reason| AppError::field("status", reason))?;
     let ticket = tickets::change_status(&request.context.pool, &request.caller, &id, status).await?;
     Ok(Json(TicketBody { ticket }))
@@ -127,10 +134,19 @@ struct TicketChange {
     category: Option<String>,
 }
 
-async fn update(request: ApiCaller, Path(id): Path<String>, Json(input): Json<TicketChange>) -> Result<Json<TicketBody>, ApiError> {
-    let ticket =
-        tickets::update_ticket(&request.context.pool, &request.caller, &id, input.priority.as_deref(), input.category.as_deref())
-            .await?;
+async fn update(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<TicketChange>,
+) -> Result<Json<TicketBody>, ApiError> {
+    let ticket = tickets::update_ticket(
+        &request.context.pool,
+        &request.caller,
+        &id,
+        input.priority.as_deref(),
+        input.category.as_deref(),
+    )
+    .await?;
     Ok(Json(TicketBody { ticket }))
 }
 
@@ -139,7 +155,11 @@ struct Assignment {
     agent_id: Option<i64>,
 }
 
-async fn assign(request: ApiCaller, Path(id): Path<String>, Json(input): Json<Assignment>) -> Result<Json<TicketBody>, ApiError> {
+async fn assign(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<Assignment>,
+) -> Result<Json<TicketBody>, ApiError> {
     let ticket = tickets::assign(&request.context.pool, &request.caller, &id, input.agent_id).await?;
     Ok(Json(TicketBody { ticket }))
 }
@@ -149,7 +169,11 @@ struct Escalation {
     reason: String,
 }
 
-async fn escalate(request: ApiCaller, Path(id): Path<String>, Json(input): Json<Escalation>) -> Result<Json<TicketBody>, ApiError> {
+async fn escalate(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(input): Json<Escalation>,
+) -> Result<Json<TicketBody>, ApiError> {
     let ticket = tickets::escalate(&request.context.pool, &request.caller, &id, &input.reason).await?;
     Ok(Json(TicketBody { ticket }))
 }
@@ -159,7 +183,10 @@ struct TokenRequest {
     name: String,
 }
 
-async fn create_token(request: ApiCaller, Json(input): Json<TokenRequest>) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
+async fn create_token(
+    request: ApiCaller,
+    Json(input): Json<TokenRequest>,
+) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
     Ok((StatusCode::CREATED, Json(tokens::create_token(&request.context.pool, &request.caller, &input.name).await?)))
 }
 

@@ -46,11 +46,7 @@ impl TestApp {
 
     /// A client that keeps cookies, like one browser.
     pub fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
     }
 
     /// Creates a user with `role` directly through the service layer; the
@@ -81,12 +77,8 @@ impl TestApp {
 
     /// Calls a server function the way the hydrated app does (form-encoded POST).
     pub async fn server_fn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = client
-            .post(self.url(&format!("/fn/{name}")))
-            .form(form)
-            .send()
-            .await
-            .expect("server fn request");
+        let response =
+            client.post(self.url(&format!("/fn/{name}"))).form(form).send().await.expect("server fn request");
         let status = response.status();
         let text = response.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
@@ -105,7 +97,8 @@ impl TestApp {
         let response = request.send().await.unwrap_or_else(|error| panic!("{method} {path}: {error}"));
         let status = response.status();
         let text = response.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, value)
     }
 
@@ -139,21 +132,13 @@ impl TestApp {
     pub fn with_bearer(&self, token: &str) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header value"));
-        Client::builder()
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().expect("client")
     }
 
     /// Calls a server function that takes JSON input (`input = Json`).
     pub async fn server_fn_json(&self, client: &Client, name: &str, body: &Value) -> (StatusCode, Value) {
-        let response = client
-            .post(self.url(&format!("/fn/{name}")))
-            .json(body)
-            .send()
-            .await
-            .expect("server fn request");
+        let response =
+            client.post(self.url(&format!("/fn/{name}"))).json(body).send().await.expect("server fn request");
         let status = response.status();
         let text = response.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
