@@ -45,6 +45,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document title for a page title `text` (empty: just "Guichet").
+///
+/// leptos_meta writes the title into the server's HTML without escaping it,
+/// and ticket subjects are user text: escape it there, or a subject holding
+/// `</title><script>` would run. In the browser the title is set as text.
+fn page_title(text: String) -> String {
+    let title = if text.is_empty() { "Guichet".to_string() } else { format!("{text} · Guichet") };
+    #[cfg(feature = "ssr")]
+    let title = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    title
+}
+
 /// Bumped after a log-in so everything showing the current user refetches it.
 #[derive(Clone, Copy)]
 pub struct AuthVersion(pub RwSignal<u32>);
@@ -61,7 +73,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/guichet.css" />
-        <Title formatter=|text: String| if text.is_empty() { "Guichet".to_string() } else { format!("{text} · Guichet") } />
+        <Title formatter=page_title />
         <Router>
             <Header />
             <main class="page">
