@@ -70,21 +70,32 @@ impl Default for QueueInput {
     }
 }
 
+/// Slugs of queues and categories: 2–40 lower-case letters, digits or `_`
+/// (the same rule as the `categories_slug` check in the migrations).
+fn check_slug(fields: &mut FieldErrors, slug: &str) {
+    if !(2..=40).contains(&slug.len())
+        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
+    }
+}
+
+/// Display names of queues and categories: 1–60 characters.
+fn check_name(fields: &mut FieldErrors, name: &str) {
+    if name.trim().is_empty() || name.chars().count() > 60 {
+        fields.insert("name".into(), "must be 1 to 60 characters long".into());
+    }
+}
+
 fn validate_queue(input: &QueueInput, creating: bool) -> Result<(), AppError> {
     let mut fields = FieldErrors::new();
     if creating {
-        if !(2..=40).contains(&input.slug.len())
-            || !input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
-        }
+        check_slug(&mut fields, &input.slug);
         if !(2..=8).contains(&input.prefix.len()) || !input.prefix.chars().all(|c| c.is_ascii_uppercase()) {
             fields.insert("prefix".into(), "must be 2 to 8 capital letters".into());
         }
     }
-    if input.name.trim().is_empty() || input.name.chars().count() > 60 {
-        fields.insert("name".into(), "must be 1 to 60 characters long".into());
-    }
+    check_name(&mut fields, &input.name);
     let color = input.color.strip_prefix('#').unwrap_or("");
     if color.len() != 6 || !color.chars().all(|c| c.is_ascii_hexdigit()) {
         fields.insert("color".into(), "must be a colour like #5865f2".into());
@@ -148,14 +159,8 @@ pub async fn update_queue(pool: &PgPool, caller: &Caller, id: i64, input: &Queue
 pub async fn create_category(pool: &PgPool, caller: &Caller, slug: &str, name: &str) -> Result<Category, AppError> {
     caller.admin()?;
     let mut fields = FieldErrors::new();
-    if !(2..=40).contains(&slug.len())
-        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        fields.insert("slug".into(), "must be 2 to 40 lower-case letters, digits or _".into());
-    }
-    if name.trim().is_empty() || name.chars().count() > 60 {
-        fields.insert("name".into(), "must be 1 to 60 characters long".into());
-    }
+    check_slug(&mut fields, slug);
+    check_name(&mut fields, name);
     AppError::check(fields)?;
     sqlx::query_as::<_, Category>(
         "insert into categories (slug, name, position) values ($1, $2, (select coalesce(max(position), 0) + 1 from categories))
@@ -177,9 +182,9 @@ pub async fn update_category(
     active: bool,
 ) -> Result<Category, AppError> {
     caller.admin()?;
-    if name.trim().is_empty() || name.chars().count() > 60 {
-        return Err(AppError::field("name", "must be 1 to 60 characters long"));
-    }
+    let mut fields = FieldErrors::new();
+    check_name(&mut fields, name);
+    AppError::check(fields)?;
     sqlx::query_as::<_, Category>(
         "update categories set name = $2, active = $3 where id = $1 returning id, slug, name, active",
     )
