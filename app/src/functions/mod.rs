@@ -58,10 +58,11 @@ pub mod ssr {
                     .get(http::header::ACCEPT)
                     .and_then(|value| value.to_str().ok())
                     .is_some_and(|value| value.contains("text/html"));
-                if parts.uri.path().starts_with(super::PREFIX) && !accepts_html {
-                    if let Ok(status) = http::StatusCode::from_u16(error.status()) {
-                        response.set_status(status);
-                    }
+                if parts.uri.path().starts_with(super::PREFIX)
+                    && !accepts_html
+                    && let Ok(status) = http::StatusCode::from_u16(error.status())
+                {
+                    response.set_status(status);
                 }
             }
         }
@@ -71,10 +72,10 @@ pub mod ssr {
     /// Sets the status of a server-rendered page (e.g. 403, 404) from the
     /// error shown on it. Does nothing in the browser.
     pub fn set_page_status(error: &AppError) {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(error.status()) {
-                response.set_status(status);
-            }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(error.status())
+        {
+            response.set_status(status);
         }
     }
 }

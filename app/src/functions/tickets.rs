@@ -42,8 +42,8 @@ pub async fn get_ticket(key: String) -> Result<TicketDetail, AppError> {
 
 /// Opens a ticket from the web form; the technical details become its
 /// metadata. Sends the browser to the new ticket.
-#[server(prefix = "/fn", endpoint = "create_ticket")]
 #[allow(clippy::too_many_arguments)]
+#[server(prefix = "/fn", endpoint = "create_ticket")]
 pub async fn create_ticket(
     queue: String,
     category: String,

@@ -45,15 +45,15 @@ pub fn validate_registration(input: &Registration) -> Result<Registration, AppEr
     if let Some(reason) = password_problem(&input.password, &username, &email) {
         fields.insert("password".into(), reason);
     }
-    if let Some(name) = &discord_username {
-        if !(2..=32).contains(&name.chars().count()) {
-            fields.insert("discord_username".into(), "must be 2 to 32 characters long".into());
-        }
+    if let Some(name) = &discord_username
+        && !(2..=32).contains(&name.chars().count())
+    {
+        fields.insert("discord_username".into(), "must be 2 to 32 characters long".into());
     }
-    if let Some(id) = &discord_id {
-        if id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()) {
-            fields.insert("discord_id".into(), "must be digits only (Discord's numeric user id)".into());
-        }
+    if let Some(id) = &discord_id
+        && (id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()))
+    {
+        fields.insert("discord_id".into(), "must be digits only (Discord's numeric user id)".into());
     }
     AppError::check(fields)?;
     Ok(Registration { username, email, password: input.password.clone(), discord_username, discord_id })

@@ -71,7 +71,7 @@ impl From<TicketRow> for Ticket {
             description: row.description,
             metadata: row.metadata,
             requester: UserReference { id: row.requester_id, username: row.requester_username },
-            assignee: row.assignee_id.zip(row.assignee_username).map(|(id, username)| UserReference { id, username }),
+            assignee: user_reference(row.assignee_id, row.assignee_username),
             created_at: row.created_at,
             updated_at: row.updated_at,
             first_response_at: row.first_response_at,
@@ -283,8 +283,8 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
     let mut connection = pool.acquire().await?;
     let ticket = visible_ticket(&mut connection, caller, key, false).await?;
     let staff = caller.user()?.role.is_staff();
-    let messages: Vec<(i64, MessageKind, Option<i64>, Option<String>, String, DateTime<Utc>)> = sqlx::query_as(
-        "select m.id, m.kind, m.author_id, u.username::text, m.body, m.created_at
+    let messages: Vec<MessageRow> = sqlx::query_as(
+        "select m.id, m.kind, m.author_id, u.username::text as author_username, m.body, m.created_at
          from messages m left join users u on u.id = m.author_id
          where m.ticket_id = $1 and ($2 or m.kind <> 'internal_note') order by m.id",
     )
@@ -292,8 +292,8 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
     .bind(staff)
     .fetch_all(&mut *connection)
     .await?;
-    let events: Vec<(i64, String, Option<i64>, Option<String>, Value, DateTime<Utc>)> = sqlx::query_as(
-        "select e.id, e.action, e.actor_id, u.username::text, e.data, e.created_at
+    let events: Vec<EventRow> = sqlx::query_as(
+        "select e.id, e.action, e.actor_id, u.username::text as actor_username, e.data, e.created_at
          from ticket_events e left join users u on u.id = e.actor_id
          where e.ticket_id = $1 and ($2 or e.action <> 'note_added') order by e.id",
     )
@@ -301,32 +301,54 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
     .bind(staff)
     .fetch_all(&mut *connection)
     .await?;
-    let user_reference = |id: Option<i64>, username: Option<String>| {
-        id.zip(username).map(|(id, username)| UserReference { id, username })
-    };
     Ok(TicketDetail {
         ticket,
         messages: messages
             .into_iter()
-            .map(|(id, kind, author_id, username, body, created_at)| Message {
-                id,
-                kind,
-                author: user_reference(author_id, username),
-                body,
-                created_at,
+            .map(|row| Message {
+                id: row.id,
+                kind: row.kind,
+                author: user_reference(row.author_id, row.author_username),
+                body: row.body,
+                created_at: row.created_at,
             })
             .collect(),
         events: events
             .into_iter()
-            .map(|(id, action, actor_id, username, data, created_at)| TicketEvent {
-                id,
-                action,
-                actor: user_reference(actor_id, username),
-                data,
-                created_at,
+            .map(|row| TicketEvent {
+                id: row.id,
+                action: row.action,
+                actor: user_reference(row.actor_id, row.actor_username),
+                data: row.data,
+                created_at: row.created_at,
             })
             .collect(),
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    kind: MessageKind,
+    author_id: Option<i64>,
+    author_username: Option<String>,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    action: String,
+    actor_id: Option<i64>,
+    actor_username: Option<String>,
+    data: Value,
+    created_at: DateTime<Utc>,
+}
+
+/// A user reference from a nullable id and name (both set, or none).
+fn user_reference(id: Option<i64>, username: Option<String>) -> Option<UserReference> {
+    id.zip(username).map(|(id, username)| UserReference { id, username })
 }
 
 /// Adds a reply or (agents and admins) an internal note.
