@@ -1,5 +1,8 @@
 //! Server functions for tickets, drafts and API tokens.
 
+// A server function's arguments are the fields of the form that posts to it.
+#![allow(clippy::too_many_arguments)]
+
 use crate::domain::{
     ApiToken, Message, NewApiToken, StatusCount, Ticket, TicketDetail, TicketOptions, TicketPage, TicketQuery,
 };
@@ -42,7 +45,6 @@ pub async fn get_ticket(key: String) -> Result<TicketDetail, AppError> {
 
 /// Opens a ticket from the web form; the technical details become its
 /// metadata. Sends the browser to the new ticket.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/fn", endpoint = "create_ticket")]
 pub async fn create_ticket(
     queue: String,
