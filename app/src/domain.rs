@@ -126,6 +126,20 @@ pub enum Status {
     Escalated,
 }
 
+/// Where a ticket came from: the web form, email, the JSON API, Discord, or
+/// an application error report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "ticket_source", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSource {
+    Web,
+    Email,
+    Api,
+    Discord,
+    Error,
+}
+
 /// A message on a ticket: a public `reply`, an `internal_note` (agents and
 /// admins only), or a `system` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -243,6 +257,7 @@ pub struct Ticket {
     pub description: String,
     /// Technical details: a JSON object (server id, command, error message, ...).
     pub metadata: serde_json::Value,
+    pub source: TicketSource,
     pub requester: UserReference,
     pub assignee: Option<UserReference>,
     pub created_at: DateTime<Utc>,

@@ -2,7 +2,7 @@
 //! with the tickets module, a dozen tickets). Loaded only into a database
 //! without users, so running it again changes nothing.
 
-use app::domain::{MessageKind, NewTicket, Registration, Role, Status, User};
+use app::domain::{MessageKind, NewTicket, Registration, Role, Status, TicketSource, User};
 use app::services::{Caller, accounts, tickets};
 use sqlx::PgPool;
 
@@ -179,7 +179,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
             description: description.into(),
             metadata: None,
         };
-        let ticket = tickets::create_ticket(pool, &requester, &input).await.map_err(fail)?;
+        let ticket = tickets::create_ticket(pool, &requester, &input, TicketSource::Web).await.map_err(fail)?;
         let key = ticket.id.to_string();
         let agent = if ticket.id % 2 == 0 { &alice } else { &bruno };
         let agent_id = agent.user.as_ref().map(|user| user.id);

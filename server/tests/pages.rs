@@ -46,3 +46,28 @@ async fn html_typed_by_users_reaches_pages_escaped(pool: PgPool) {
         assert!(html.contains("&lt;script&gt;alert"), "escaped text shown in {path}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn tickets_record_the_channel_they_came_through(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("rose", Role::Requester).await;
+    let requester = app.logged_in("rose").await;
+    let (status, body) = app
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "support", "category": "other", "subject": "By API", "description": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["ticket"]["source"], "api");
+    let (status, body) = app
+        .server_fn(
+            &requester,
+            "create_ticket",
+            &[("queue", "support"), ("category", "other"), ("subject", "By form"), ("description", "y")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["source"], "web");
+}

@@ -71,7 +71,9 @@ pub async fn create_ticket(
         description,
         metadata: Some(serde_json::Value::Object(metadata)),
     };
-    let ticket = respond(tickets::create_ticket(&request.context.pool, &request.caller, &input).await)?;
+    let ticket = respond(
+        tickets::create_ticket(&request.context.pool, &request.caller, &input, crate::domain::TicketSource::Web).await,
+    )?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.reference));
     Ok(ticket)
 }

@@ -2,8 +2,8 @@
 //! rules, assignment, escalation, history, lists and search.
 
 use crate::domain::{
-    Message, MessageKind, NewTicket, Priority, Role, Status, Ticket, TicketDetail, TicketEvent, User, UserReference,
-    reference,
+    Message, MessageKind, NewTicket, Priority, Role, Status, Ticket, TicketDetail, TicketEvent, TicketSource, User,
+    UserReference, reference,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::services::Caller;
@@ -25,7 +25,7 @@ pub const REASON_MAX: usize = 1_000;
 /// The columns of [`TicketRow`], joined from queues, categories and users.
 pub(crate) const TICKET_SELECT: &str =
     "select t.id, q.prefix, q.slug as queue, t.number, c.slug as category, t.priority, t.status,
-        t.subject, t.description, t.metadata, t.requester_id, r.username::text as requester_username,
+        t.subject, t.description, t.metadata, t.source, t.requester_id, r.username::text as requester_username,
         t.assignee_id, a.username::text as assignee_username, t.created_at, t.updated_at,
         t.first_response_at, t.resolved_at, t.closed_at
     from tickets t
@@ -46,6 +46,7 @@ pub(crate) struct TicketRow {
     subject: String,
     description: String,
     metadata: Value,
+    source: TicketSource,
     requester_id: i64,
     requester_username: String,
     assignee_id: Option<i64>,
@@ -70,6 +71,7 @@ impl From<TicketRow> for Ticket {
             subject: row.subject,
             description: row.description,
             metadata: row.metadata,
+            source: row.source,
             requester: UserReference { id: row.requester_id, username: row.requester_username },
             assignee: user_reference(row.assignee_id, row.assignee_username),
             created_at: row.created_at,
@@ -131,7 +133,8 @@ fn check_text(fields: &mut FieldErrors, name: &str, value: &str, max: usize) {
     }
 }
 
-/// Opens a ticket for the caller, who becomes its requester.
+/// Opens a ticket for the caller, who becomes its requester; `source` says
+/// which channel it came through (web form, API...).
 ///
 /// The queue's next number is taken with `UPDATE ... RETURNING` in the same
 /// transaction as the insert, so concurrent creations get distinct,
@@ -142,7 +145,12 @@ fn check_text(fields: &mut FieldErrors, name: &str, value: &str, max: usize) {
 /// category; 409 when the queue's open-ticket limit is reached, naming the
 /// open ticket.
 #[tracing::instrument(skip_all)]
-pub async fn create_ticket(pool: &PgPool, caller: &Caller, input: &NewTicket) -> Result<Ticket, AppError> {
+pub async fn create_ticket(
+    pool: &PgPool,
+    caller: &Caller,
+    input: &NewTicket,
+    source: TicketSource,
+) -> Result<Ticket, AppError> {
     let user = caller.user()?;
     let (queue, category, priority, subject, description, metadata) = validate_new_ticket(input)?;
     let mut transaction = pool.begin().await?;
@@ -188,8 +196,8 @@ pub async fn create_ticket(pool: &PgPool, caller: &Caller, input: &NewTicket) ->
         }
     }
     let id: i64 = sqlx::query_scalar(
-        "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
     )
     .bind(queue_id)
     .bind(number)
@@ -199,6 +207,7 @@ pub async fn create_ticket(pool: &PgPool, caller: &Caller, input: &NewTicket) ->
     .bind(&subject)
     .bind(&description)
     .bind(&metadata)
+    .bind(source)
     .fetch_one(&mut *transaction)
     .await?;
     record_event(&mut transaction, id, Some(user.id), "created", json!({"status": "open", "priority": priority}))

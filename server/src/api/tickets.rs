@@ -4,7 +4,7 @@ use super::{ApiCaller, ApiError, Json};
 use crate::router::AppState;
 use app::domain::{
     ApiToken, Message, MessageKind, NewApiToken, NewTicket, Status, Ticket, TicketDetail, TicketPage, TicketQuery,
-    TicketStats,
+    TicketSource, TicketStats,
 };
 use app::error::AppError;
 use app::services::{ticket_lists, tickets, tokens};
@@ -36,7 +36,7 @@ struct TicketBody {
 }
 
 async fn create(request: ApiCaller, Json(input): Json<NewTicket>) -> Result<(StatusCode, Json<TicketBody>), ApiError> {
-    let ticket = tickets::create_ticket(&request.context.pool, &request.caller, &input).await?;
+    let ticket = tickets::create_ticket(&request.context.pool, &request.caller, &input, TicketSource::Api).await?;
     Ok((StatusCode::CREATED, Json(TicketBody { ticket })))
 }
 
