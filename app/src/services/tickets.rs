@@ -241,6 +241,16 @@ async fn record_event(
     .await?)
 }
 
+/// Reads the changed ticket back inside the transaction, then commits it.
+async fn commit_and_reload(
+    mut transaction: sqlx::Transaction<'_, sqlx::Postgres>,
+    id: i64,
+) -> Result<Ticket, AppError> {
+    let ticket = load_ticket(&mut transaction, id).await?;
+    transaction.commit().await?;
+    Ok(ticket)
+}
+
 async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
     let row: TicketRow =
         sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1")).bind(id).fetch_one(connection).await?;
@@ -500,9 +510,7 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
     let action = if reopening { "reopened" } else { "status_changed" };
     record_event(&mut transaction, ticket.id, Some(user.id), action, json!({"from": ticket.status, "to": status}))
         .await?;
-    let ticket = load_ticket(&mut transaction, ticket.id).await?;
-    transaction.commit().await?;
-    Ok(ticket)
+    commit_and_reload(transaction, ticket.id).await
 }
 
 /// Changes priority and/or category (agents and admins). Writes one event per change.
@@ -567,9 +575,7 @@ pub async fn update_ticket(
         )
         .await?;
     }
-    let ticket = load_ticket(&mut transaction, ticket.id).await?;
-    transaction.commit().await?;
-    Ok(ticket)
+    commit_and_reload(transaction, ticket.id).await
 }
 
 /// Assigns a ticket to an agent or admin, or unassigns it (`None`).
@@ -622,9 +628,7 @@ pub async fn assign(pool: &PgPool, caller: &Caller, key: &str, assignee_id: Opti
         None => ("unassigned", json!({"from": ticket.assignee})),
     };
     record_event(&mut transaction, ticket.id, Some(user.id), action, data).await?;
-    let ticket = load_ticket(&mut transaction, ticket.id).await?;
-    transaction.commit().await?;
-    Ok(ticket)
+    commit_and_reload(transaction, ticket.id).await
 }
 
 /// Escalates a ticket (agents and admins) with a required reason: status
@@ -657,7 +661,5 @@ pub async fn escalate(pool: &PgPool, caller: &Caller, key: &str, reason: &str) -
         json!({"from": ticket.status, "reason": reason}),
     )
     .await?;
-    let ticket = load_ticket(&mut transaction, ticket.id).await?;
-    transaction.commit().await?;
-    Ok(ticket)
+    commit_and_reload(transaction, ticket.id).await
 }
