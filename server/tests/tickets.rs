@@ -946,6 +946,18 @@ async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(poo
     assert_eq!(status, StatusCode::OK);
     let third = create(app, &cast.owner, new_ticket("recruitment", "Third application")).await;
     assert_eq!(third["reference"], "REC-0004");
+
+    // Reopening a closed one while REC-0004 is open would exceed the limit.
+    let (status, body) =
+        app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "open"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"]["fields"]["status"].as_str().unwrap().contains("REC-0004"), "{body}");
+    let (status, _) =
+        app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&third)), json!({"status": "closed"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) =
+        app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "open"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 // ---------------------------------------------------------------------------

@@ -161,40 +161,16 @@ pub async fn create_ticket(
     let Some(category_id) = category_id else {
         return Err(AppError::field("category", "is not an available category"));
     };
-    let allocated: Option<(i64, i64, Option<i32>, String)> = sqlx::query_as(
-        "update queues set next_number = next_number + 1 where slug = $1 and active
-         returning id, next_number - 1, open_ticket_limit, name",
+    let allocated: Option<(i64, i64)> = sqlx::query_as(
+        "update queues set next_number = next_number + 1 where slug = $1 and active returning id, next_number - 1",
     )
     .bind(&queue)
     .fetch_optional(&mut *transaction)
     .await?;
-    let Some((queue_id, number, limit, queue_name)) = allocated else {
+    let Some((queue_id, number)) = allocated else {
         return Err(AppError::field("queue", "is not an available queue"));
     };
-    if let Some(limit) = limit {
-        let open: Vec<(String, i64)> = sqlx::query_as(
-            "select q.prefix, t.number from tickets t join queues q on q.id = t.queue_id
-             where t.requester_id = $1 and t.queue_id = $2 and t.status not in ('resolved', 'closed')
-             order by t.id",
-        )
-        .bind(user.id)
-        .bind(queue_id)
-        .fetch_all(&mut *transaction)
-        .await?;
-        if open.len() as i64 >= i64::from(limit) {
-            let references: Vec<String> = open.iter().map(|(prefix, number)| reference(prefix, *number)).collect();
-            let mut fields = FieldErrors::new();
-            fields.insert("queue".into(), format!("you already have an open ticket here: {}", references.join(", ")));
-            return Err(AppError::Conflict {
-                message: format!(
-                    "{queue_name} allows {limit} open ticket{} at a time and you already have {}. Follow up there, or wait until it is resolved.",
-                    if limit == 1 { "" } else { "s" },
-                    references.join(", ")
-                ),
-                fields,
-            });
-        }
-    }
+    check_open_ticket_limit(&mut transaction, user.id, queue_id, "queue").await?;
     let id: i64 = sqlx::query_scalar(
         "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
@@ -220,6 +196,49 @@ pub async fn create_ticket(
     transaction.commit().await?;
     tracing::info!(ticket = %ticket.reference, "ticket created");
     Ok(ticket)
+}
+
+/// Refuses when the requester already has as many open (not resolved or
+/// closed) tickets in the queue as its `open_ticket_limit` allows (from the
+/// seeds: one recruitment ticket at a time). Locks the queue row so that
+/// concurrent creations and reopenings count exactly.
+///
+/// Errors: 409 naming the open tickets, with the reason under `field`.
+async fn check_open_ticket_limit(
+    connection: &mut PgConnection,
+    requester_id: i64,
+    queue_id: i64,
+    field: &str,
+) -> Result<(), AppError> {
+    let (limit, queue_name): (Option<i32>, String) =
+        sqlx::query_as("select open_ticket_limit, name from queues where id = $1 for update")
+            .bind(queue_id)
+            .fetch_one(&mut *connection)
+            .await?;
+    let Some(limit) = limit else { return Ok(()) };
+    let open: Vec<(String, i64)> = sqlx::query_as(
+        "select q.prefix, t.number from tickets t join queues q on q.id = t.queue_id
+         where t.requester_id = $1 and t.queue_id = $2 and t.status not in ('resolved', 'closed')
+         order by t.id",
+    )
+    .bind(requester_id)
+    .bind(queue_id)
+    .fetch_all(&mut *connection)
+    .await?;
+    if (open.len() as i64) < i64::from(limit) {
+        return Ok(());
+    }
+    let references: Vec<String> = open.iter().map(|(prefix, number)| reference(prefix, *number)).collect();
+    let mut fields = FieldErrors::new();
+    fields.insert(field.into(), format!("you already have an open ticket here: {}", references.join(", ")));
+    Err(AppError::Conflict {
+        message: format!(
+            "{queue_name} allows {limit} open ticket{} at a time and you already have {}. Follow up there, or wait until it is resolved.",
+            if limit == 1 { "" } else { "s" },
+            references.join(", ")
+        ),
+        fields,
+    })
 }
 
 /// Appends one line to a ticket's history; returns its id.
@@ -455,12 +474,14 @@ pub async fn add_message(
 /// Rules (from the seeds): agents may set any status but `closed`; only
 /// admins close any ticket; a requester may close their own ticket, and
 /// reopen it while it has been resolved or closed for less than
-/// [`REOPEN_DAYS`] days. `escalated` is set through [`escalate`], which
+/// [`REOPEN_DAYS`] days and the queue's open-ticket limit allows it.
+/// `escalated` is set through [`escalate`], which
 /// needs a reason. `resolved` and `closed` stamp their times; reopening
 /// clears them. Writes `status_changed` or `reopened`.
 ///
 /// Errors: 401; 404; 403 for a transition the role may not make; 422 for
-/// `escalated` or a reopen after the window.
+/// `escalated` or a reopen after the window; 409 for a reopen over the
+/// queue's open-ticket limit.
 #[tracing::instrument(skip(pool, caller))]
 pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: Status) -> Result<Ticket, AppError> {
     let user = caller.user()?;
@@ -483,6 +504,11 @@ pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: St
                         format!("this ticket was closed more than {REOPEN_DAYS} days ago; open a new one"),
                     ));
                 }
+                let queue_id: i64 = sqlx::query_scalar("select queue_id from tickets where id = $1")
+                    .bind(ticket.id)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                check_open_ticket_limit(&mut transaction, user.id, queue_id, "status").await?;
             } else {
                 return Err(AppError::forbidden("You can close your ticket or reopen it; agents handle the rest."));
             }
