@@ -12,6 +12,7 @@ pub mod pages;
 pub mod services;
 
 use components::header::Header;
+use components::live::Live;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -45,13 +46,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The document title for a page title `text` (empty: just "Guichet").
+/// The document title for a page title `text` (empty: just "Guichet"),
+/// after the count of tickets with unread activity: `(2) SUP-0042 VPN down · Guichet`.
 ///
 /// leptos_meta writes the title into the server's HTML without escaping it,
 /// and ticket subjects are user text: escape it there, or a subject holding
 /// `</title><script>` would run. In the browser the title is set as text.
-fn page_title(text: String) -> String {
-    let title = if text.is_empty() { "Guichet".to_string() } else { format!("{text} · Guichet") };
+fn page_title(text: String, unread: usize) -> String {
+    let prefix = components::live::unread_prefix(unread);
+    let title = if text.is_empty() { format!("{prefix}Guichet") } else { format!("{prefix}{text} · Guichet") };
     #[cfg(feature = "ssr")]
     let title = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     title
@@ -61,7 +64,8 @@ fn page_title(text: String) -> String {
 #[derive(Clone, Copy)]
 pub struct AuthVersion(pub RwSignal<u32>);
 
-/// The whole application: header and routed pages.
+/// The whole application: header and routed pages, and the [`Live`] state
+/// that the header's live connection fills and the pages read.
 ///
 /// Every route renders with [`SsrMode::Async`]: the server waits for the
 /// page's data and sends complete HTML, so pages read fine without
@@ -70,10 +74,14 @@ pub struct AuthVersion(pub RwSignal<u32>);
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(AuthVersion(RwSignal::new(0)));
+    let live = Live::new();
+    provide_context(live);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/guichet.css" />
-        <Title formatter=page_title />
+        // leptos_meta runs the formatter in the effect that sets the title,
+        // so the unread count it reads keeps the title up to date.
+        <Title formatter=move |text| page_title(text, live.unread_count()) />
         <Router>
             <Header />
             <main class="page">

@@ -1,6 +1,7 @@
 //! The header: product name, navigation for the role, the user, log-out.
 
 use crate::AuthVersion;
+use crate::components::live::LiveConnection;
 use crate::components::theme::ThemeToggle;
 use crate::domain::{Role, User};
 use crate::functions::accounts::{LogOut, current_user};
@@ -12,7 +13,8 @@ use leptos_router::components::A;
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Option<User>>);
 
-/// The page header; also provides [`CurrentUser`].
+/// The page header; also provides [`CurrentUser`] and runs the live
+/// connection (its "Reconnecting…" pill and toasts).
 #[component]
 pub fn Header() -> impl IntoView {
     let log_out = ServerAction::<LogOut>::new();
@@ -54,6 +56,7 @@ pub fn Header() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <LiveConnection />
             <ThemeToggle />
         </header>
     }

@@ -4,4 +4,5 @@ pub mod draft;
 pub mod format;
 pub mod forms;
 pub mod header;
+pub mod live;
 pub mod theme;

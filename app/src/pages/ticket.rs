@@ -1,15 +1,20 @@
-//! `/tickets/:reference`: the conversation, details, actions and timeline.
+//! `/tickets/:reference`: the conversation, details, actions and timeline,
+//! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::{PriorityBadge, StatusBadge, time};
 use crate::components::forms::{FieldError, FormError, action_error};
 use crate::components::header::CurrentUser;
-use crate::domain::{MessageKind, Priority, Role, Status, TicketDetail, TicketEvent, TicketOptions, User};
+use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator};
+use crate::domain::{
+    Message, MessageKind, Priority, Role, Status, Ticket, TicketDetail, TicketEvent, TicketOptions, User, UserReference,
+};
 use crate::error::AppError;
 use crate::functions::tickets::{
     AddMessage, AssignTicket, ChangeStatus, EscalateTicket, UpdateTicket, get_draft, get_ticket, load_ticket_options,
 };
 use crate::pages::errors::ErrorPage;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -42,10 +47,31 @@ impl Actions {
 }
 
 /// The ticket page (404 for tickets the caller may not see).
+///
+/// Opening another ticket from here (a toast's link) builds a new screen:
+/// nothing of the previous ticket's form or data carries over.
 #[component]
 pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
-    let key = move || params.with(|params| params.get("reference").unwrap_or_default());
+    let key = Memo::new(move |_| params.with(|params| params.get("reference").unwrap_or_default()));
+    move || view! { <TicketScreen key=key.get() /> }
+}
+
+/// What the page shows as a whole; the details inside update in place.
+#[derive(Debug, Clone, PartialEq)]
+enum Frame {
+    Loading,
+    Failed(AppError),
+    Ready { ticket_id: i64, user: User, options: Option<TicketOptions> },
+}
+
+/// The page of ticket `key` (id or reference). Its data is refetched after the
+/// user's own actions and after live events on this ticket; the refetch
+/// updates messages, badges, details and timeline where they are, so the
+/// reply being typed, the scroll position and focus stay.
+#[component]
+fn TicketScreen(key: String) -> impl IntoView {
+    let live = expect_context::<Live>();
     let actions = Actions {
         reply: ServerAction::new(),
         status: ServerAction::new(),
@@ -53,45 +79,108 @@ pub fn TicketPage() -> impl IntoView {
         assign: ServerAction::new(),
         escalate: ServerAction::new(),
     };
-    let detail = Resource::new_blocking(move || (key(), actions.version()), |(key, _)| get_ticket(key));
+    let detail = Resource::new_blocking(
+        {
+            let key = key.clone();
+            move || (actions.version(), live.ticket_version(&key))
+        },
+        {
+            let key = key.clone();
+            move |_| get_ticket(key.clone())
+        },
+    );
     let options = Resource::new(|| (), |_| load_ticket_options());
     let CurrentUser(user) = expect_context::<CurrentUser>();
+    // The last detail loaded; a failed refetch (offline) keeps the page as it was.
+    let latest = Memo::new(move |previous: Option<&Option<TicketDetail>>| match detail.get() {
+        Some(Ok(detail)) => Some(detail),
+        _ => previous.cloned().flatten(),
+    });
+    let frame = Memo::new(move |previous: Option<&Frame>| {
+        let (Some(result), Some(user), Some(options)) = (detail.get(), user.get(), options.get()) else {
+            return previous.cloned().unwrap_or(Frame::Loading);
+        };
+        match (result, user) {
+            (Ok(detail), Some(user)) => Frame::Ready { ticket_id: detail.ticket.id, user, options: options.ok() },
+            (Ok(_), None) => Frame::Failed(AppError::unauthorized()),
+            (Err(_), _) if matches!(previous, Some(Frame::Ready { .. })) => previous.cloned().unwrap_or(Frame::Loading),
+            (Err(error), _) => Frame::Failed(error),
+        }
+    });
 
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let user = user.await;
-                let options = options.await.ok();
-                match (detail.await, user) {
-                    (Err(error), _) => view! { <ErrorPage error /> }.into_any(),
-                    (Ok(_), None) => view! { <ErrorPage error=AppError::unauthorized() /> }.into_any(),
-                    (Ok(detail), Some(user)) => view! { <TicketView detail user options actions /> }.into_any(),
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                // Registers the resources with the Transition (the server waits
+                // for them) without re-rendering the page on every refetch.
+                detail.with_untracked(|_| ());
+                user.with_untracked(|_| ());
+                options.with_untracked(|_| ());
+                match frame.get() {
+                    Frame::Loading => ().into_any(),
+                    Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
+                    Frame::Ready { ticket_id, user, options } => match latest.get_untracked() {
+                        Some(first) if first.ticket.id == ticket_id => {
+                            view! { <TicketView first detail=latest user options actions /> }.into_any()
+                        }
+                        _ => ().into_any(),
+                    },
                 }
-            })}
-        </Suspense>
+            }}
+        </Transition>
     }
 }
 
 #[component]
-fn TicketView(detail: TicketDetail, user: User, options: Option<TicketOptions>, actions: Actions) -> impl IntoView {
-    let TicketDetail { ticket, messages, events } = detail;
+fn TicketView(
+    first: TicketDetail,
+    detail: Memo<Option<TicketDetail>>,
+    user: User,
+    options: Option<TicketOptions>,
+    actions: Actions,
+) -> impl IntoView {
+    let first_ticket = first.ticket.clone();
+    let ticket = Memo::new(move |_| {
+        detail
+            .with(|detail| detail.as_ref().map(|detail| detail.ticket.clone()))
+            .unwrap_or_else(|| first_ticket.clone())
+    });
+    let messages = Memo::new(move |_| {
+        detail.with(|detail| detail.as_ref().map(|detail| detail.messages.clone()).unwrap_or_default())
+    });
+    let events = Memo::new(move |_| {
+        detail.with(|detail| detail.as_ref().map(|detail| detail.events.clone()).unwrap_or_default())
+    });
+    let status = Memo::new(move |_| ticket.with(|ticket| ticket.status));
+    let priority = Memo::new(move |_| ticket.with(|ticket| ticket.priority));
+    let category = Memo::new(move |_| ticket.with(|ticket| ticket.category.clone()));
+    let assignee = Memo::new(move |_| ticket.with(|ticket| ticket.assignee.clone()));
+    let at = move |field: fn(&Ticket) -> Option<DateTime<Utc>>| Memo::new(move |_| ticket.with(field));
+    let first_response_at = at(|ticket| ticket.first_response_at);
+    let resolved_at = at(|ticket| ticket.resolved_at);
+    let closed_at = at(|ticket| ticket.closed_at);
+    let updated_at = Memo::new(move |_| ticket.with(|ticket| ticket.updated_at));
+
+    let Ticket { id: ticket_id, reference, subject, description, metadata, queue, requester, created_at, .. } =
+        first.ticket;
     let staff = user.role.is_staff();
-    let key = ticket.reference.clone();
+    let key = reference.clone();
     let page_error = actions.error();
-    let title = format!("{} {}", ticket.reference, ticket.subject);
+    let title = format!("{reference} {subject}");
     view! {
         <Title text=title />
-        <article class="ticket" data-reference=ticket.reference.clone() data-status=ticket.status.as_str()>
+        <article class="ticket" data-reference=reference.clone() data-status=move || status.get().as_str()>
             <header class="ticket-heading">
-                <p class="reference">{ticket.reference.clone()}</p>
-                <h1>{ticket.subject.clone()}</h1>
+                <p class="reference">{reference.clone()}</p>
+                <h1>{subject}</h1>
                 <p class="badges">
-                    <StatusBadge status=ticket.status />
+                    {move || view! { <StatusBadge status=status.get() /> }}
                     " "
-                    <PriorityBadge priority=ticket.priority />
+                    {move || view! { <PriorityBadge priority=priority.get() /> }}
                     " "
-                    <span class="badge">{ticket.category.clone()}</span>
+                    <span class="badge">{move || category.get()}</span>
                 </p>
+                <TicketPresence ticket_id />
             </header>
             {move || page_error.get().map(|error| view! {
                 <p class="form-error" role="alert">
@@ -101,57 +190,62 @@ fn TicketView(detail: TicketDetail, user: User, options: Option<TicketOptions>, 
             <div class="ticket-layout">
                 <section class="conversation" aria-label="Conversation">
                     <div class="message description">
-                        <p class="message-meta"><strong>{ticket.requester.username.clone()}</strong>" · "{time(&ticket.created_at)}</p>
-                        <div class="message-body">{ticket.description.clone()}</div>
-                        {metadata_view(&ticket.metadata)}
+                        <p class="message-meta"><strong>{requester.username.clone()}</strong>" · "{time(&created_at)}</p>
+                        <div class="message-body">{description}</div>
+                        {metadata_view(&metadata)}
                     </div>
-                    {messages.into_iter().map(|message| {
-                        let class = match message.kind {
-                            MessageKind::Reply => "message reply",
-                            MessageKind::InternalNote => "message internal-note",
-                            MessageKind::System => "message system",
-                        };
-                        view! {
-                            <div class=class data-kind=message.kind.as_str() data-message-id=message.id>
-                                <p class="message-meta">
-                                    <strong>{message.author.map(|author| author.username).unwrap_or_else(|| "Guichet".into())}</strong>
-                                    {(message.kind == MessageKind::InternalNote).then(|| view! { " · " <span class="note-label">"Internal note"</span> })}
-                                    " · "{time(&message.created_at)}
-                                </p>
-                                <div class="message-body">{message.body}</div>
-                            </div>
-                        }
-                    }).collect_view()}
-                    <ReplyForm ticket_id=ticket.id key=key.clone() staff closed=ticket.status == Status::Closed action=actions.reply />
+                    <For each=move || messages.get() key=|message| message.id children=|message| view! { <MessageView message /> } />
+                    <TypingIndicator ticket_id />
+                    <ReplyForm ticket_id key=key.clone() staff closed=Signal::derive(move || status.get() == Status::Closed) action=actions.reply />
                 </section>
                 <aside class="ticket-side">
                     <dl class="details">
-                        <dt>"Status"</dt><dd><StatusBadge status=ticket.status /></dd>
-                        <dt>"Priority"</dt><dd><PriorityBadge priority=ticket.priority /></dd>
-                        <dt>"Queue"</dt><dd>{ticket.queue.clone()}</dd>
-                        <dt>"Category"</dt><dd>{ticket.category.clone()}</dd>
-                        <dt>"Requester"</dt><dd>{ticket.requester.username.clone()}</dd>
-                        <dt>"Assignee"</dt><dd class="assignee">{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| "Unassigned".into())}</dd>
-                        <dt>"Opened"</dt><dd>{time(&ticket.created_at)}</dd>
-                        <dt>"Updated"</dt><dd>{time(&ticket.updated_at)}</dd>
-                        {ticket.first_response_at.map(|at| view! { <dt>"First response"</dt><dd>{time(&at)}</dd> })}
-                        {ticket.resolved_at.map(|at| view! { <dt>"Resolved"</dt><dd>{time(&at)}</dd> })}
-                        {ticket.closed_at.map(|at| view! { <dt>"Closed"</dt><dd>{time(&at)}</dd> })}
+                        <dt>"Status"</dt><dd>{move || view! { <StatusBadge status=status.get() /> }}</dd>
+                        <dt>"Priority"</dt><dd>{move || view! { <PriorityBadge priority=priority.get() /> }}</dd>
+                        <dt>"Queue"</dt><dd>{queue}</dd>
+                        <dt>"Category"</dt><dd>{move || category.get()}</dd>
+                        <dt>"Requester"</dt><dd>{requester.username.clone()}</dd>
+                        <dt>"Assignee"</dt><dd class="assignee">{move || assignee.get().map(|assignee| assignee.username).unwrap_or_else(|| "Unassigned".into())}</dd>
+                        <dt>"Opened"</dt><dd>{time(&created_at)}</dd>
+                        <dt>"Updated"</dt><dd>{move || time(&updated_at.get())}</dd>
+                        {move || first_response_at.get().map(|at| view! { <dt>"First response"</dt><dd>{time(&at)}</dd> })}
+                        {move || resolved_at.get().map(|at| view! { <dt>"Resolved"</dt><dd>{time(&at)}</dd> })}
+                        {move || closed_at.get().map(|at| view! { <dt>"Closed"</dt><dd>{time(&at)}</dd> })}
                     </dl>
                     {if staff {
-                        view! { <StaffControls key=key.clone() user=user.clone() status=ticket.status priority=ticket.priority category=ticket.category.clone() assignee=ticket.assignee.as_ref().map(|assignee| assignee.id) options actions /> }.into_any()
+                        view! { <StaffControls key=key.clone() user=user.clone() status priority category assignee options actions /> }.into_any()
                     } else {
-                        view! { <RequesterControls key=key.clone() status=ticket.status actions /> }.into_any()
+                        view! { <RequesterControls key=key.clone() status actions /> }.into_any()
                     }}
                     <section class="timeline" aria-label="Timeline">
                         <h2>"Timeline"</h2>
                         <ol>
-                            {events.into_iter().map(|event| view! { <TimelineEntry event /> }).collect_view()}
+                            <For each=move || events.get() key=|event| event.id children=|event| view! { <TimelineEntry event /> } />
                         </ol>
                     </section>
                 </aside>
             </div>
         </article>
+    }
+}
+
+/// One reply, internal note or system message.
+#[component]
+fn MessageView(message: Message) -> impl IntoView {
+    let class = match message.kind {
+        MessageKind::Reply => "message reply",
+        MessageKind::InternalNote => "message internal-note",
+        MessageKind::System => "message system",
+    };
+    view! {
+        <div class=class data-kind=message.kind.as_str() data-message-id=message.id>
+            <p class="message-meta">
+                <strong>{message.author.map(|author| author.username).unwrap_or_else(|| "Guichet".into())}</strong>
+                {(message.kind == MessageKind::InternalNote).then(|| view! { " · " <span class="note-label">"Internal note"</span> })}
+                " · "{time(&message.created_at)}
+            </p>
+            <div class="message-body">{message.body}</div>
+        </div>
     }
 }
 
@@ -170,12 +264,15 @@ fn metadata_view(metadata: &serde_json::Value) -> Option<impl IntoView + use<>> 
     })
 }
 
+/// The reply form. Built once per ticket page: live refetches of the ticket
+/// leave it (and the text being typed) alone; only the user's own sending
+/// reloads its draft. Typing is announced to the others on the ticket.
 #[component]
 fn ReplyForm(
     ticket_id: i64,
     key: String,
     staff: bool,
-    closed: bool,
+    closed: Signal<bool>,
     action: ServerAction<AddMessage>,
 ) -> impl IntoView {
     let form_key = format!("reply:{ticket_id}");
@@ -184,79 +281,105 @@ fn ReplyForm(
         move |_| get_draft(form_key.clone())
     });
     let autosave = Autosave::new(form_key, &["body"]);
+    let typing = Typing::new(ticket_id);
     let error = action_error(action.value());
-    if closed && !staff {
-        return view! { <p class="notice">"This ticket is closed. Reopen it to reply."</p> }.into_any();
-    }
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let key = key.clone();
-                move || {
-                    let key = key.clone();
-                    Suspend::new(async move {
-                        let draft = draft.await.ok().flatten();
-                        view! {
-                            <ActionForm action=action attr:class="stacked-form reply-form" on:input=move |event| autosave.on_input(event) on:submit=move |_| autosave.cancel()>
-                                <input type="hidden" name="key" value=key />
-                                <label>"Your message"
-                                    <textarea name="body" required maxlength="20000" rows="5">{draft_field(&draft, "body")}</textarea>
-                                </label>
-                                <FieldError error name="body" />
-                                <FormError error />
-                                <div class="form-actions">
-                                    {if staff {
-                                        view! {
-                                            <button type="submit" name="kind" value="reply">"Send reply"</button>
-                                            <button type="submit" name="kind" value="internal_note" class="secondary note-button">"Add internal note"</button>
-                                        }.into_any()
-                                    } else {
-                                        view! { <button type="submit" name="kind" value="reply">"Send reply"</button> }.into_any()
-                                    }}
-                                    <DraftIndicator state=autosave.state />
-                                </div>
-                            </ActionForm>
-                        }
-                    })
-                }
+    // The reply / internal note switch needs the wasm; without it both buttons do.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let key = StoredValue::new(key);
+    let form = move || {
+        let key = key.get_value();
+        Suspend::new(async move {
+            let draft = draft.await.ok().flatten();
+            view! {
+                <ActionForm
+                    action=action
+                    attr:class=move || if typing.internal.get() { "stacked-form reply-form composing-note" } else { "stacked-form reply-form" }
+                    on:input=move |event| autosave.on_input(event)
+                    on:submit=move |_| {
+                        autosave.cancel();
+                        typing.stop();
+                    }
+                >
+                    <input type="hidden" name="key" value=key />
+                    <label>"Your message"
+                        <textarea name="body" required maxlength="20000" rows="5" on:input=move |event| typing.on_input(&event_target_value(&event))>
+                            {draft_field(&draft, "body")}
+                        </textarea>
+                    </label>
+                    <FieldError error name="body" />
+                    <FormError error />
+                    <div class="form-actions">
+                        {if staff {
+                            view! {
+                                <button type="submit" name="kind" value="reply" class:secondary=move || typing.internal.get()>"Send reply"</button>
+                                <button type="submit" name="kind" value="internal_note" class="note-button" class:secondary=move || !typing.internal.get()>"Add internal note"</button>
+                                {move || hydrated.get().then(|| view! {
+                                    // No name: it is not sent, it only says what is being written.
+                                    <label class="checkbox note-toggle">
+                                        <input type="checkbox" data-testid="note-toggle" prop:checked=move || typing.internal.get() on:change=move |event| typing.set_internal(event_target_checked(&event)) />
+                                        "Writing an internal note"
+                                    </label>
+                                })}
+                            }.into_any()
+                        } else {
+                            view! { <button type="submit" name="kind" value="reply">"Send reply"</button> }.into_any()
+                        }}
+                        <DraftIndicator state=autosave.state />
+                    </div>
+                </ActionForm>
             }
-        </Suspense>
+        })
+    };
+    view! {
+        <Show
+            when=move || staff || !closed.get()
+            fallback=|| view! { <p class="notice">"This ticket is closed. Reopen it to reply."</p> }
+        >
+            <Suspense fallback=|| ()>{form}</Suspense>
+        </Show>
     }
-    .into_any()
 }
 
 #[component]
-fn RequesterControls(key: String, status: Status, actions: Actions) -> impl IntoView {
-    let reopen_key = key.clone();
-    view! {
-        <div class="controls">
-            {(status != Status::Closed).then(|| view! {
-                <ActionForm action=actions.status attr:class="inline-form">
-                    <input type="hidden" name="key" value=key.clone() />
-                    <input type="hidden" name="status" value="closed" />
-                    <button type="submit" class="secondary">"Close ticket"</button>
-                </ActionForm>
-            })}
-            {status.is_done().then(|| view! {
-                <ActionForm action=actions.status attr:class="inline-form">
-                    <input type="hidden" name="key" value=reopen_key.clone() />
-                    <input type="hidden" name="status" value="open" />
-                    <button type="submit">"Reopen ticket"</button>
-                </ActionForm>
-            })}
-        </div>
+fn RequesterControls(key: String, status: Memo<Status>, actions: Actions) -> impl IntoView {
+    move || {
+        let status = status.get();
+        let close_key = key.clone();
+        let reopen_key = key.clone();
+        view! {
+            <div class="controls">
+                {(status != Status::Closed).then(|| view! {
+                    <ActionForm action=actions.status attr:class="inline-form">
+                        <input type="hidden" name="key" value=close_key.clone() />
+                        <input type="hidden" name="status" value="closed" />
+                        <button type="submit" class="secondary">"Close ticket"</button>
+                    </ActionForm>
+                })}
+                {status.is_done().then(|| view! {
+                    <ActionForm action=actions.status attr:class="inline-form">
+                        <input type="hidden" name="key" value=reopen_key.clone() />
+                        <input type="hidden" name="status" value="open" />
+                        <button type="submit">"Reopen ticket"</button>
+                    </ActionForm>
+                })}
+            </div>
+        }
     }
 }
 
+/// The staff's controls. The selects follow live changes of the ticket
+/// (`selected` for the first render, `prop:value` afterwards) without being
+/// rebuilt, so a half-written escalation reason stays.
 #[component]
 #[allow(clippy::too_many_arguments)]
 fn StaffControls(
     key: String,
     user: User,
-    status: Status,
-    priority: Priority,
-    category: String,
-    assignee: Option<i64>,
+    status: Memo<Status>,
+    priority: Memo<Priority>,
+    category: Memo<String>,
+    assignee: Memo<Option<UserReference>>,
     options: Option<TicketOptions>,
     actions: Actions,
 ) -> impl IntoView {
@@ -269,16 +392,37 @@ fn StaffControls(
             *candidate != Status::Escalated && (*candidate != Status::Closed || user.role == Role::Admin)
         })
         .collect();
+    let assignee_id = Memo::new(move |_| assignee.with(|assignee| assignee.as_ref().map(|assignee| assignee.id)));
     let key = StoredValue::new(key);
     let key = move || key.get_value();
+    let user_id = user.id;
+    let assign = move || match assignee_id.get() {
+        None => view! {
+            <ActionForm action=actions.assign attr:class="inline-form">
+                <input type="hidden" name="key" value=key() />
+                <input type="hidden" name="agent_id" value=user_id />
+                <button type="submit">"Take this ticket"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        Some(id) if id == user_id => view! {
+            <ActionForm action=actions.assign attr:class="inline-form">
+                <input type="hidden" name="key" value=key() />
+                <input type="hidden" name="agent_id" value="" />
+                <button type="submit" class="secondary">"Give back"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        Some(_) => ().into_any(),
+    };
     view! {
         <div class="controls">
             <ActionForm action=actions.status attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
                 <label>"Status"
-                    <select name="status">
+                    <select name="status" prop:value=move || status.get().as_str()>
                         {statuses.into_iter().map(|candidate| view! {
-                            <option value=candidate.as_str() selected=candidate == status>{candidate.label()}</option>
+                            <option value=candidate.as_str() selected=move || candidate == status.get()>{candidate.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -287,17 +431,17 @@ fn StaffControls(
             <ActionForm action=actions.update attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
                 <label>"Priority"
-                    <select name="priority">
+                    <select name="priority" prop:value=move || priority.get().as_str()>
                         {Priority::ALL.iter().map(|candidate| view! {
-                            <option value=candidate.as_str() selected=*candidate == priority>{candidate.as_str()}</option>
+                            <option value=candidate.as_str() selected=move || *candidate == priority.get()>{candidate.as_str()}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <label>"Category"
-                    <select name="category">
+                    <select name="category" prop:value=move || category.get()>
                         {options.categories.into_iter().map(|candidate| {
-                            let is_selected = candidate.slug == category;
-                            view! { <option value=candidate.slug selected=is_selected>{candidate.name}</option> }
+                            let slug = candidate.slug.clone();
+                            view! { <option value=candidate.slug selected=move || category.with(|category| *category == slug)>{candidate.name}</option> }
                         }).collect_view()}
                     </select>
                 </label>
@@ -308,34 +452,18 @@ fn StaffControls(
                     <ActionForm action=actions.assign attr:class="control-form">
                         <input type="hidden" name="key" value=key() />
                         <label>"Assignee"
-                            <select name="agent_id">
-                                <option value="">"Unassigned"</option>
+                            <select name="agent_id" prop:value=move || assignee_id.get().map(|id| id.to_string()).unwrap_or_default()>
+                                <option value="" selected=move || assignee_id.get().is_none()>"Unassigned"</option>
                                 {options.agents.into_iter().map(|agent| view! {
-                                    <option value=agent.id selected=Some(agent.id) == assignee>{agent.username}</option>
+                                    <option value=agent.id selected=move || assignee_id.get() == Some(agent.id)>{agent.username}</option>
                                 }).collect_view()}
                             </select>
                         </label>
                         <button type="submit">"Assign"</button>
                     </ActionForm>
                 }.into_any()
-            } else if assignee.is_none() {
-                view! {
-                    <ActionForm action=actions.assign attr:class="inline-form">
-                        <input type="hidden" name="key" value=key() />
-                        <input type="hidden" name="agent_id" value=user.id />
-                        <button type="submit">"Take this ticket"</button>
-                    </ActionForm>
-                }.into_any()
-            } else if assignee == Some(user.id) {
-                view! {
-                    <ActionForm action=actions.assign attr:class="inline-form">
-                        <input type="hidden" name="key" value=key() />
-                        <input type="hidden" name="agent_id" value="" />
-                        <button type="submit" class="secondary">"Give back"</button>
-                    </ActionForm>
-                }.into_any()
             } else {
-                ().into_any()
+                assign.into_any()
             }}
             <ActionForm action=actions.escalate attr:class="control-form escalate-form">
                 <input type="hidden" name="key" value=key() />

@@ -1,10 +1,13 @@
 //! `/tickets`: "My tickets" for requesters, the dashboard of all tickets for
 //! agents and admins. Filters live in the URL (a link or the back button
-//! restores them) and work with and without wasm.
+//! restores them) and work with and without wasm. Live events update the
+//! list in place.
 
 use crate::components::format::{PriorityBadge, StatusBadge, time};
 use crate::components::header::CurrentUser;
-use crate::domain::{Priority, Status, Ticket, TicketOptions, TicketQuery};
+use crate::components::live::{Live, throttled};
+use crate::domain::{Priority, Status, StatusCount, Ticket, TicketOptions, TicketPage, TicketQuery};
+use crate::error::AppError;
 use crate::functions::tickets::{list_tickets, load_ticket_options, status_counts};
 use crate::pages::errors::ErrorPage;
 use leptos::prelude::*;
@@ -28,34 +31,77 @@ fn query_from(params: &ParamsMap) -> TicketQuery {
     }
 }
 
+/// What the list page shows as a whole; rows and counts inside update in place.
+#[derive(Debug, Clone, PartialEq)]
+enum Frame {
+    Loading,
+    Failed(AppError),
+    Ready { staff: bool, options: TicketOptions },
+}
+
 /// The ticket list with filters, counts (staff) and keyset paging.
+///
+/// Live events refetch the list and the counts (at most twice a second);
+/// rows are keyed by id and last update, so only new and changed rows are
+/// rebuilt. The filters form is never rebuilt by a refetch: what is being
+/// typed in it, the focus and the scroll position stay.
 #[component]
 pub fn TicketListPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
     let CurrentUser(user) = expect_context::<CurrentUser>();
-    let page = Resource::new_blocking(move || query.get(), list_tickets);
+    let live = expect_context::<Live>();
+    let refresh = throttled(live.changes, 500);
+    let page = Resource::new_blocking(move || (query.get(), refresh.get()), |(query, _)| list_tickets(query));
     let options = Resource::new(|| (), |_| load_ticket_options());
-    let counts = Resource::new(|| (), |_| status_counts());
+    let counts = Resource::new(move || refresh.get(), |_| status_counts());
+
+    let frame = Memo::new(move |previous: Option<&Frame>| {
+        let (Some(user), Some(options), Some(page)) = (user.get(), options.get(), page.get()) else {
+            return previous.cloned().unwrap_or(Frame::Loading);
+        };
+        match (page, options) {
+            (Err(error), _) | (_, Err(error)) => Frame::Failed(error),
+            (Ok(_), Ok(options)) => {
+                Frame::Ready { staff: user.as_ref().is_some_and(|user| user.role.is_staff()), options }
+            }
+        }
+    });
+    // The last page loaded (kept while a refetch fails).
+    let latest = Memo::new(move |previous: Option<&Option<TicketPage>>| match page.get() {
+        Some(Ok(page)) => Some(page),
+        _ => previous.cloned().flatten(),
+    });
+    let tickets =
+        Memo::new(move |_| latest.with(|page| page.as_ref().map(|page| page.tickets.clone()).unwrap_or_default()));
+    let empty = Memo::new(move |_| tickets.with(Vec::is_empty));
+    let next_cursor = Memo::new(move |_| latest.with(|page| page.as_ref().and_then(|page| page.next_cursor.clone())));
+    let status_counts = Memo::new(move |previous: Option<&Vec<StatusCount>>| match counts.get() {
+        Some(Ok(counts)) => counts,
+        _ => previous.cloned().unwrap_or_default(),
+    });
 
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let user = user.await;
-                let staff = user.as_ref().is_some_and(|user| user.role.is_staff());
-                let options = options.await;
-                let counts = counts.await.unwrap_or_default();
-                match (page.await, options) {
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPage error /> }.into_any(),
-                    (Ok(page), Ok(options)) => {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                // Registers the resources with the Transition (the server waits
+                // for them) without re-rendering the page on every refetch.
+                user.with_untracked(|_| ());
+                options.with_untracked(|_| ());
+                page.with_untracked(|_| ());
+                counts.with_untracked(|_| ());
+                match frame.get() {
+                    Frame::Loading => ().into_any(),
+                    Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
+                    Frame::Ready { staff, options } => {
                         let title = if staff { "Dashboard" } else { "My tickets" };
-                        let current = query.get_untracked();
-                        let paged = current.cursor.is_some();
-                        let next_href = page.next_cursor.clone().map(|cursor| {
-                            let mut next = params.get_untracked();
-                            next.replace("cursor", cursor);
-                            format!("/tickets{}", next.to_query_string())
-                        });
+                        let next_href = move || {
+                            next_cursor.get().map(|cursor| {
+                                let mut next = params.get_untracked();
+                                next.replace("cursor", cursor);
+                                format!("/tickets{}", next.to_query_string())
+                            })
+                        };
                         view! {
                             <Title text=title />
                             <div class="page-heading">
@@ -63,27 +109,36 @@ pub fn TicketListPage() -> impl IntoView {
                                 <A href="/tickets/new" attr:class="button">"New ticket"</A>
                             </div>
                             <ul class="status-counts" aria-label="Tickets per status">
-                                {counts.into_iter().map(|count| view! {
-                                    <li>
-                                        <a href=format!("/tickets?status={}", count.status.as_str()) data-count-status=count.status.as_str()>
-                                            <StatusBadge status=count.status />
-                                            " "
-                                            <strong>{count.count}</strong>
-                                        </a>
-                                    </li>
-                                }).collect_view()}
+                                <For
+                                    each=move || status_counts.get()
+                                    key=|count| (count.status, count.count)
+                                    children=|count| view! {
+                                        <li>
+                                            <a href=format!("/tickets?status={}", count.status.as_str()) data-count-status=count.status.as_str()>
+                                                <StatusBadge status=count.status />
+                                                " "
+                                                <strong>{count.count}</strong>
+                                            </a>
+                                        </li>
+                                    }
+                                />
                             </ul>
-                            <Filters current options staff />
-                            <TicketTable tickets=page.tickets staff />
+                            // Rebuilt when the address changes (new filters), not on refetches.
+                            {move || view! { <Filters current=query.get() options=options.clone() staff /> }}
+                            {move || if empty.get() {
+                                view! { <p class="empty">"No tickets match these filters."</p> }.into_any()
+                            } else {
+                                view! { <TicketTable tickets staff /> }.into_any()
+                            }}
                             <nav class="pager">
-                                {paged.then(|| view! { <a href="/tickets" class="button secondary">"First page"</a> })}
-                                {next_href.map(|href| view! { <a href=href class="button secondary" rel="next">"Next page"</a> })}
+                                {move || query.with(|query| query.cursor.is_some()).then(|| view! { <a href="/tickets" class="button secondary">"First page"</a> })}
+                                {move || next_href().map(|href| view! { <a href=href class="button secondary" rel="next">"Next page"</a> })}
                             </nav>
                         }.into_any()
                     }
                 }
-            })}
-        </Suspense>
+            }}
+        </Transition>
     }
 }
 
@@ -165,10 +220,7 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
 }
 
 #[component]
-fn TicketTable(tickets: Vec<Ticket>, staff: bool) -> impl IntoView {
-    if tickets.is_empty() {
-        return view! { <p class="empty">"No tickets match these filters."</p> }.into_any();
-    }
+fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool) -> impl IntoView {
     view! {
         <table class="data-table tickets-table">
             <thead>
@@ -182,24 +234,27 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {tickets.into_iter().map(|ticket| {
-                    let href = format!("/tickets/{}", ticket.reference);
-                    view! {
-                        <tr data-reference=ticket.reference.clone()>
-                            <td><a href=href.clone()>{ticket.reference.clone()}</a></td>
-                            <td><a href=href class="subject">{ticket.subject.clone()}</a></td>
-                            <td><StatusBadge status=ticket.status /></td>
-                            <td><PriorityBadge priority=ticket.priority /></td>
-                            {staff.then(|| view! {
-                                <td class="requester">{ticket.requester.username.clone()}</td>
-                                <td>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| "—".into())}</td>
-                            })}
-                            <td>{time(&ticket.updated_at)}</td>
-                        </tr>
+                <For
+                    each=move || tickets.get()
+                    key=|ticket| (ticket.id, ticket.updated_at)
+                    children=move |ticket| {
+                        let href = format!("/tickets/{}", ticket.reference);
+                        view! {
+                            <tr data-reference=ticket.reference.clone()>
+                                <td><a href=href.clone()>{ticket.reference.clone()}</a></td>
+                                <td><a href=href class="subject">{ticket.subject.clone()}</a></td>
+                                <td><StatusBadge status=ticket.status /></td>
+                                <td><PriorityBadge priority=ticket.priority /></td>
+                                {staff.then(|| view! {
+                                    <td class="requester">{ticket.requester.username.clone()}</td>
+                                    <td>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| "—".into())}</td>
+                                })}
+                                <td>{time(&ticket.updated_at)}</td>
+                            </tr>
+                        }
                     }
-                }).collect_view()}
+                />
             </tbody>
         </table>
     }
-    .into_any()
 }
