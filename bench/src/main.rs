@@ -1,0 +1,203 @@
+//! `guichet-bench`: Guichet's benchmark suite. `generate` loads a realistic
+//! help desk, `run` drives a running server and the PostgreSQL floor,
+//! `weight` measures the frontend, `report` writes BENCHMARKS.md.
+//! `scripts/bench` runs them all in order.
+
+mod floor;
+mod generate;
+mod load;
+mod report;
+mod scenarios;
+mod text;
+mod weight;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "guichet-bench", about = "Guichet's benchmark suite")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load a generated help desk into a freshly migrated, empty database.
+    Generate {
+        /// Tickets to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        /// Seed of the generator: the same seed, scale and end date give the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Last day of the history (exclusive, midnight UTC), YYYY-MM-DD; defaults to today.
+        #[arg(long)]
+        end_date: Option<chrono::NaiveDate>,
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
+    /// Print "tickets seed end_date" of the generated data set, or nothing.
+    Dataset {
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
+    /// Drive a running server and the PostgreSQL floor; write the results as JSON.
+    Run {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:3300")]
+        base_url: String,
+        /// The database the server uses (for targets and the floor).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// The server's process id, for its peak RSS.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Warm-up before each measurement, in seconds.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// Measured time per scenario, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        #[arg(long, default_value_t = 8)]
+        read_concurrency: usize,
+        #[arg(long, default_value_t = 32)]
+        write_concurrency: usize,
+        #[arg(long, default_value_t = 4)]
+        login_concurrency: usize,
+        /// Only the list, search and ticket-page rows (the scaling curve).
+        #[arg(long)]
+        reads_only: bool,
+        /// Skip the PostgreSQL floors.
+        #[arg(long)]
+        no_floor: bool,
+        /// Where to write the results.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Bytes of the wasm, JS and CSS under SITE/pkg, raw, gzip and brotli, as JSON.
+    Weight {
+        #[arg(long, default_value = "target/site")]
+        site: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Write BENCHMARKS.md from the JSON results.
+    Report {
+        /// Results of the main run.
+        #[arg(long)]
+        main: PathBuf,
+        /// Results of the scaling runs.
+        #[arg(long)]
+        scale: Vec<PathBuf>,
+        #[arg(long)]
+        weight: Option<PathBuf>,
+        #[arg(long)]
+        hydration: Option<PathBuf>,
+        /// A file with the commands run, copied into the report.
+        #[arg(long)]
+        commands: PathBuf,
+        /// Hand-written analysis, copied at the end.
+        #[arg(long)]
+        notes: Option<PathBuf>,
+        /// Seconds the main data set took to generate, when it was generated.
+        #[arg(long)]
+        generation_seconds: Option<f64>,
+        /// A line describing the run's settings (concurrency, durations, server pool).
+        #[arg(long, default_value = "")]
+        settings: String,
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        output: PathBuf,
+    },
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Generate { tickets, seed, end_date, database_url } => {
+            let end = end_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            generate::generate(&database_url, &generate::Plan { tickets, seed, end }).await
+        }
+        Command::Dataset { database_url } => {
+            let pool = sqlx::PgPool::connect(&database_url).await?;
+            if let Some((tickets, seed, end)) = generate::dataset(&pool).await? {
+                println!("{tickets} {seed} {end}");
+            }
+            Ok(())
+        }
+        Command::Run {
+            base_url,
+            database_url,
+            server_pid,
+            warmup,
+            duration,
+            read_concurrency,
+            write_concurrency,
+            login_concurrency,
+            reads_only,
+            no_floor,
+            output,
+        } => {
+            let options = scenarios::RunOptions {
+                base_url,
+                database_url,
+                server_pid,
+                warmup: Duration::from_secs_f64(warmup),
+                duration: Duration::from_secs_f64(duration),
+                read_concurrency,
+                write_concurrency,
+                login_concurrency,
+                reads_only,
+                no_floor,
+            };
+            let result = scenarios::run(&options).await?;
+            std::fs::write(&output, serde_json::to_string_pretty(&result)?)?;
+            println!("Results written to {}", output.display());
+            Ok(())
+        }
+        Command::Weight { site, output } => {
+            let files = weight::measure(&site)?;
+            for file in &files {
+                println!("{:<24} raw {:>9} gzip {:>9} brotli {:>9}", file.name, file.raw, file.gzip, file.brotli);
+            }
+            std::fs::write(&output, serde_json::to_string_pretty(&files)?)?;
+            Ok(())
+        }
+        Command::Report {
+            main,
+            scale,
+            weight,
+            hydration,
+            commands,
+            notes,
+            generation_seconds,
+            settings,
+            database_url,
+            output,
+        } => {
+            let inputs = report::ReportInputs {
+                main: read_json(&main)?,
+                scales: scale.iter().map(read_json).collect::<anyhow::Result<_>>()?,
+                weight: weight.as_ref().map(read_json).transpose()?,
+                hydration: hydration.as_ref().map(read_json).transpose()?,
+                commands: std::fs::read_to_string(&commands)?,
+                notes: notes.map(std::fs::read_to_string).transpose()?,
+                database_url,
+                generation_seconds,
+                settings,
+            };
+            std::fs::write(&output, report::render(&inputs).await?)?;
+            println!("Wrote {}", output.display());
+            Ok(())
+        }
+    }
+}
