@@ -412,3 +412,77 @@ pub struct NewApiToken {
     /// `gt_` followed by 64 hex digits (256 random bits).
     pub token: String,
 }
+
+/// What someone is doing on a ticket, announced on the live stream and never
+/// stored: `viewing` is a heartbeat sent every [`PRESENCE_HEARTBEAT_MS`] while
+/// the ticket page is open, `typing` one sent every [`TYPING_HEARTBEAT_MS`]
+/// while a reply or note is being written, `stopped` ends typing, `left` ends
+/// viewing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    Viewing,
+    Typing,
+    Stopped,
+    Left,
+}
+
+wire_enum!(Activity, Viewing => "viewing", Typing => "typing", Stopped => "stopped", Left => "left");
+
+/// How often (ms) an open ticket page repeats `viewing`; a viewer unheard of
+/// for three heartbeats is gone.
+pub const PRESENCE_HEARTBEAT_MS: u32 = 10_000;
+/// How often (ms) a writer repeats `typing`; a writer unheard of for two
+/// heartbeats has stopped.
+pub const TYPING_HEARTBEAT_MS: u32 = 3_000;
+
+/// One change from a ticket's history, as the live stream delivers it
+/// (SSE `event: ticket`, whose `id:` is `position`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveTicketEvent {
+    /// The stream position: increases with every event, in commit order,
+    /// without gaps in what a client is allowed to see.
+    pub position: i64,
+    /// The `ticket_events` row (also the [`TicketEvent`] id on the ticket page).
+    pub event_id: i64,
+    pub ticket_id: i64,
+    /// e.g. `SUP-0042`.
+    pub reference: String,
+    /// created, status_changed, priority_changed, category_changed, assigned,
+    /// unassigned, replied, note_added, escalated, reopened.
+    pub action: String,
+    /// `None` when the system acted.
+    pub actor: Option<UserReference>,
+    /// As [`TicketEvent::data`]: ids and changed values, never message text.
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    /// Whether the receiving user is the ticket's requester or assignee.
+    pub mine: bool,
+}
+
+/// Someone's typing or presence on a ticket (SSE `event: activity`, no `id:`:
+/// it is not replayed after a reconnection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveActivity {
+    pub ticket_id: i64,
+    pub user: UserReference,
+    pub activity: Activity,
+    /// Typing an internal note (only agents and admins receive those).
+    pub internal: bool,
+}
+
+/// The first message of every stream (SSE `event: ready`, `id:` = position):
+/// where the client stands. After it come the missed events, if the client
+/// asked to resume, then live ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveReady {
+    /// The last position this stream has delivered or skipped.
+    pub position: i64,
+    /// The client asked to resume from further back than the server keeps
+    /// replaying ([`crate::domain::LIVE_REPLAY_MAX`] events): it must reload its data.
+    pub reset: bool,
+}
+
+/// Most events replayed to a resuming client; further back, it gets
+/// `reset: true` and reloads instead.
+pub const LIVE_REPLAY_MAX: i64 = 1_000;

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, bail};
 use app::domain::{Registration, Role};
+use app::services::live::Hub;
 use app::services::{ServerContext, Settings, accounts};
 use clap::Parser;
 use leptos::prelude::*;
@@ -106,14 +107,41 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         login_failures_per_address: args.login_failures_per_address,
         ..Settings::default()
     };
-    let state = AppState { leptos_options, context: ServerContext { pool, settings: Arc::new(settings) } };
+    let live = Hub::start(pool.clone()).await?;
+    let state =
+        AppState { leptos_options, context: ServerContext { pool, settings: Arc::new(settings), live: live.clone() } };
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
     println!("Guichet is listening on http://{address}");
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams never end by themselves: end them so that the
+            // graceful shutdown can finish (browsers resume elsewhere).
+            live.shutdown();
         })
         .await?;
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what service managers and Playwright send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

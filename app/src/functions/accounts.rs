@@ -60,7 +60,7 @@ pub async fn log_in(login: String, password: String, #[server(default)] remember
 #[server(prefix = "/fn", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
     let request = request().await?;
-    respond(accounts::log_out(&request.session).await)?;
+    respond(accounts::log_out(&request.context.pool, &request.caller, &request.session).await)?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod live;
 pub mod tickets;
 
 /// URL prefix of every server function, kept apart from the REST API's `/api/v1`.

@@ -259,9 +259,13 @@ async fn seconds_until_allowed(
 }
 
 /// Ends the session on the server: its record is deleted, so the old cookie
-/// is refused afterwards.
-pub async fn log_out(session: &Session) -> Result<(), AppError> {
+/// is refused afterwards, and the user's live streams end within moments on
+/// every instance (the ones on other sessions reconnect at once).
+pub async fn log_out(pool: &PgPool, caller: &Caller, session: &Session) -> Result<(), AppError> {
     session.flush().await?;
+    if let Some(user) = &caller.user {
+        crate::services::live::notify_account_changed(pool, user.id).await?;
+    }
     Ok(())
 }
 
@@ -299,7 +303,8 @@ pub async fn list_users(
     Ok(UserPage { users, next_after })
 }
 
-/// Changes a user's role; takes effect on that user's next request.
+/// Changes a user's role; takes effect on that user's next request, and
+/// their live streams end at once so they reconnect with the new role.
 ///
 /// Errors: 401 / 403 unless the caller is an admin; 404 for an unknown user;
 /// 422 when an admin tries to remove their own admin role.
@@ -309,27 +314,35 @@ pub async fn set_role(pool: &PgPool, caller: &Caller, user_id: i64, role: Role) 
     if admin.id == user_id && role != Role::Admin {
         return Err(AppError::field("role", "you cannot remove your own admin role"));
     }
-    sqlx::query_as::<_, User>(&format!(
-        "update users set role = $2, updated_at = now() where id = $1 returning {USER_COLUMNS}"
-    ))
-    .bind(user_id)
-    .bind(role)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::not_found("user"))
+    update_role(pool, user_id, role).await
 }
 
 /// Changes a user's role by username, without a caller: for the server's
 /// command line, run by whoever operates the machine.
 pub async fn set_role_by_username(pool: &PgPool, username: &str, role: Role) -> Result<User, AppError> {
-    sqlx::query_as::<_, User>(&format!(
-        "update users set role = $2, updated_at = now() where username = $1::citext returning {USER_COLUMNS}"
+    let id: i64 = sqlx::query_scalar("select id from users where username = $1::citext")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    update_role(pool, id, role).await
+}
+
+/// Updates a user's role and announces the change to live streams in the
+/// same transaction.
+async fn update_role(pool: &PgPool, user_id: i64, role: Role) -> Result<User, AppError> {
+    let mut transaction = pool.begin().await?;
+    let user = sqlx::query_as::<_, User>(&format!(
+        "update users set role = $2, updated_at = now() where id = $1 returning {USER_COLUMNS}"
     ))
-    .bind(username)
+    .bind(user_id)
     .bind(role)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *transaction)
     .await?
-    .ok_or_else(|| AppError::not_found("user"))
+    .ok_or_else(|| AppError::not_found("user"))?;
+    crate::services::live::notify_account_changed(&mut *transaction, user.id).await?;
+    transaction.commit().await?;
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod caller;
 pub mod catalog;
 pub mod drafts;
+pub mod live;
 pub mod passwords;
 pub mod ticket_lists;
 pub mod tickets;
@@ -16,12 +17,14 @@ pub use caller::Caller;
 use sqlx::PgPool;
 use std::sync::Arc;
 
-/// What the server hands to every request: the database pool and settings.
-/// Provided as Leptos context to server functions and as axum state to the API.
+/// What the server hands to every request: the database pool, settings and
+/// this instance's live-update hub. Provided as Leptos context to server
+/// functions and as axum state to the API.
 #[derive(Clone)]
 pub struct ServerContext {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
+    pub live: Arc<live::Hub>,
 }
 
 /// Runtime settings that rules depend on.

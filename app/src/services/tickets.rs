@@ -241,7 +241,8 @@ async fn check_open_ticket_limit(
     })
 }
 
-/// Appends one line to a ticket's history; returns its id.
+/// Appends one line to a ticket's history and the notification that
+/// announces it to live streams once the transaction commits; returns its id.
 async fn record_event(
     connection: &mut PgConnection,
     ticket_id: i64,
@@ -249,15 +250,17 @@ async fn record_event(
     action: &str,
     data: Value,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "insert into ticket_events (ticket_id, actor_id, action, data) values ($1, $2, $3, $4) returning id",
     )
     .bind(ticket_id)
     .bind(actor_id)
     .bind(action)
     .bind(data)
-    .fetch_one(connection)
-    .await?)
+    .fetch_one(&mut *connection)
+    .await?;
+    crate::services::live::notify_event(connection, id).await?;
+    Ok(id)
 }
 
 /// Reads the changed ticket back inside the transaction, then commits it.
@@ -311,6 +314,18 @@ async fn visible_ticket(
         return Err(AppError::not_found("ticket"));
     }
     Ok(ticket)
+}
+
+/// The id and requester of the ticket named by `key`, if the caller may see it.
+///
+/// Errors: 401; 404 for unknown tickets and other requesters' tickets.
+pub(crate) async fn visible_ticket_ids(
+    connection: &mut PgConnection,
+    caller: &Caller,
+    key: &str,
+) -> Result<(i64, i64), AppError> {
+    let ticket = visible_ticket(connection, caller, key, false).await?;
+    Ok((ticket.id, ticket.requester.id))
 }
 
 /// A ticket with its messages and events as the caller may see them:

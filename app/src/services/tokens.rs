@@ -54,7 +54,7 @@ pub async fn list_tokens(pool: &PgPool, caller: &Caller) -> Result<Vec<ApiToken>
     .collect())
 }
 
-/// Revokes one of the caller's tokens.
+/// Revokes one of the caller's tokens; streams opened with it end at once.
 ///
 /// Errors: 401; 404 when the caller has no such token.
 pub async fn delete_token(pool: &PgPool, caller: &Caller, id: i64) -> Result<(), AppError> {
@@ -67,6 +67,8 @@ pub async fn delete_token(pool: &PgPool, caller: &Caller, id: i64) -> Result<(),
     if deleted.rows_affected() == 0 {
         return Err(AppError::not_found("token"));
     }
+    // Streams opened with that token end; the others reconnect at once.
+    crate::services::live::notify_account_changed(pool, user.id).await?;
     Ok(())
 }
 

@@ -58,7 +58,7 @@ async fn log_in(request: ApiCaller, Json(input): Json<LogIn>) -> Result<Json<Use
 }
 
 async fn log_out(request: ApiCaller) -> Result<StatusCode, ApiError> {
-    accounts::log_out(&request.session).await?;
+    accounts::log_out(&request.context.pool, &request.caller, &request.session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod catalog;
 mod extract;
+mod live;
 mod tickets;
 
 pub use extract::{ApiCaller, ApiError, Json};
@@ -14,5 +15,5 @@ use axum::Router;
 
 /// The `/api/v1` routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(accounts::router()).merge(catalog::router()).merge(tickets::router())
+    Router::new().merge(accounts::router()).merge(catalog::router()).merge(tickets::router()).merge(live::router())
 }

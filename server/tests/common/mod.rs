@@ -31,7 +31,11 @@ impl TestApp {
         let leptos_options = LeptosOptions::builder().output_name("guichet").site_addr(address).build();
         let state = server::AppState {
             leptos_options,
-            context: ServerContext { pool: pool.clone(), settings: Arc::new(settings) },
+            context: ServerContext {
+                pool: pool.clone(),
+                settings: Arc::new(settings),
+                live: app::services::live::Hub::start(pool.clone()).await.expect("live hub"),
+            },
         };
         let router = server::build_router(state);
         tokio::spawn(async move {

@@ -1,0 +1,563 @@
+//! Live updates (issue 4): ticket events, typing and presence pushed to
+//! every open browser, across server instances, without loss on reconnect.
+//!
+//! How a change reaches a browser:
+//! 1. The change's transaction inserts its `ticket_events` rows and, in the
+//!    same transaction, `pg_notify(`[`EVENTS_CHANNEL`]`, <event id>)`
+//!    ([`notify_event`]); nothing is sent if it rolls back.
+//! 2. Every instance LISTENs on one dedicated connection ([`Hub::start`]).
+//!    On a notification it runs the sequencer ([`sequence`]): under a
+//!    transaction-level advisory lock, it gives the committed events that
+//!    have none a `stream_position` following the highest one. Positions are
+//!    therefore in commit order, unlike event ids, which are taken at insert
+//!    time (see migrations/20261124000001_live_stream.sql).
+//! 3. Each instance then reads the events past the last position it
+//!    published and broadcasts them to its own subscribers, which filter them
+//!    per connection ([`Subscription`]): agents and admins get everything, a
+//!    requester only their own tickets and never internal notes.
+//! 4. A client that reconnects gives its last position; the subscription
+//!    replays what it may see after it from the database, then goes live.
+//!
+//! Typing and presence ([`announce_activity`]) are ephemeral: a
+//! `pg_notify(`[`ACTIVITY_CHANNEL`]`)` with ids, never a table row. Log-outs,
+//! role changes and revoked tokens notify [`ACCOUNTS_CHANNEL`] with the user
+//! id ([`notify_account_changed`]): that user's streams end at once on every
+//! instance, and the reconnection is authorised afresh.
+
+use crate::domain::{Activity, LIVE_REPLAY_MAX, LiveActivity, LiveReady, User, UserReference};
+use crate::error::{AppError, FieldErrors};
+use crate::services::Caller;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::{PgConnection, PgPool};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, broadcast};
+
+/// NOTIFY channel of committed ticket events; the payload is the event id.
+pub const EVENTS_CHANNEL: &str = "guichet_events";
+/// NOTIFY channel of typing and presence; the payload is an [`ActivityNotice`] in JSON (< 300 bytes).
+pub const ACTIVITY_CHANNEL: &str = "guichet_activity";
+/// NOTIFY channel of account changes (log-out, role, revoked token); the payload is the user id.
+pub const ACCOUNTS_CHANNEL: &str = "guichet_accounts";
+/// The advisory lock that makes one sequencer run at a time across instances ("guichet" + 1 in ASCII).
+pub const SEQUENCER_LOCK: i64 = 0x6775_6963_6865_7401;
+/// Events numbered per sequencer transaction; more wait for the next round.
+const SEQUENCE_BATCH: i64 = 5_000;
+/// Events read per publishing query.
+const PUBLISH_BATCH: i64 = 1_000;
+/// Messages a slow subscriber may fall behind before its stream is closed
+/// (the browser then resumes from its last position, losing nothing).
+const BROADCAST_CAPACITY: usize = 8_192;
+/// The sequencer also runs this often without notifications, in case one was missed.
+const SEQUENCER_SAFETY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Appends the notification of a new ticket event to the current
+/// transaction: delivered to listeners only if and when it commits.
+pub async fn notify_event(connection: &mut PgConnection, event_id: i64) -> Result<(), AppError> {
+    sqlx::query("select pg_notify($1, $2)").bind(EVENTS_CHANNEL).bind(event_id.to_string()).execute(connection).await?;
+    Ok(())
+}
+
+/// Tells every instance that `user_id`'s access changed (log-out, role,
+/// revoked token): their open streams end and must reconnect.
+/// Inside a transaction, the notification waits for its commit.
+pub async fn notify_account_changed(executor: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("select pg_notify($1, $2)").bind(ACCOUNTS_CHANNEL).bind(user_id.to_string()).execute(executor).await?;
+    Ok(())
+}
+
+/// Typing or presence as sent between instances through [`ACTIVITY_CHANNEL`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivityNotice {
+    pub ticket_id: i64,
+    /// The ticket's requester, for the per-connection filter.
+    pub requester_id: i64,
+    pub user: UserReference,
+    pub activity: Activity,
+    pub internal: bool,
+}
+
+/// Announces that the caller is viewing, typing on, or leaving a ticket they
+/// may see. Only agents and admins may announce an internal note.
+///
+/// Errors: 401; 404 for a ticket the caller may not see; 422 for an unknown
+/// `activity` or a requester's `internal`.
+pub async fn announce_activity(
+    pool: &PgPool,
+    caller: &Caller,
+    key: &str,
+    activity: &str,
+    internal: bool,
+) -> Result<(), AppError> {
+    let user = caller.user()?;
+    let mut fields = FieldErrors::new();
+    let activity: Option<Activity> =
+        activity.trim().parse().map_err(|reason| fields.insert("activity".into(), reason)).ok();
+    if internal && !user.role.is_staff() {
+        fields.insert("internal".into(), "only agents and admins write internal notes".into());
+    }
+    AppError::check(fields)?;
+    let Some(activity) = activity else { return Err(AppError::internal()) };
+    let mut connection = pool.acquire().await?;
+    let (ticket_id, requester_id) = crate::services::tickets::visible_ticket_ids(&mut connection, caller, key).await?;
+    let notice = ActivityNotice {
+        ticket_id,
+        requester_id,
+        user: UserReference { id: user.id, username: user.username.clone() },
+        activity,
+        internal,
+    };
+    let payload = serde_json::to_string(&notice).map_err(|_| AppError::internal())?;
+    sqlx::query("select pg_notify($1, $2)").bind(ACTIVITY_CHANNEL).bind(payload).execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// A ticket event as broadcast inside one instance, before the
+/// per-connection filter.
+#[derive(Debug)]
+pub struct StreamEvent {
+    pub position: i64,
+    pub ticket_id: i64,
+    pub requester_id: i64,
+    pub assignee_id: Option<i64>,
+    pub action: String,
+    pub actor_id: Option<i64>,
+    /// The [`crate::domain::LiveTicketEvent`] JSON without its final `mine`
+    /// field and closing brace, so each connection only appends its own.
+    json_prefix: String,
+}
+
+impl StreamEvent {
+    /// Whether `user` may receive this event: agents and admins all of them,
+    /// a requester those of their own tickets except internal notes.
+    pub fn visible_to(&self, user: &User) -> bool {
+        user.role.is_staff() || (self.requester_id == user.id && self.action != "note_added")
+    }
+
+    /// The JSON of the [`crate::domain::LiveTicketEvent`] for `user`.
+    pub fn json_for(&self, user: &User) -> String {
+        let mine = self.requester_id == user.id || self.assignee_id == Some(user.id);
+        format!("{},\"mine\":{mine}}}", self.json_prefix)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct StreamRow {
+    stream_position: i64,
+    id: i64,
+    ticket_id: i64,
+    action: String,
+    actor_id: Option<i64>,
+    actor_username: Option<String>,
+    data: Value,
+    created_at: DateTime<Utc>,
+    requester_id: i64,
+    assignee_id: Option<i64>,
+    prefix: String,
+    number: i64,
+}
+
+impl From<StreamRow> for StreamEvent {
+    fn from(row: StreamRow) -> Self {
+        let actor = match (row.actor_id, row.actor_username) {
+            (Some(id), Some(username)) => Some(UserReference { id, username }),
+            _ => None,
+        };
+        let full = serde_json::json!({
+            "position": row.stream_position,
+            "event_id": row.id,
+            "ticket_id": row.ticket_id,
+            "reference": crate::domain::reference(&row.prefix, row.number),
+            "action": row.action,
+            "actor": actor,
+            "data": row.data,
+            "created_at": row.created_at,
+        })
+        .to_string();
+        let json_prefix = full.strip_suffix('}').unwrap_or(&full).to_string();
+        StreamEvent {
+            position: row.stream_position,
+            ticket_id: row.ticket_id,
+            requester_id: row.requester_id,
+            assignee_id: row.assignee_id,
+            action: row.action,
+            actor_id: row.actor_id,
+            json_prefix,
+        }
+    }
+}
+
+/// The events after a position, joined with what the filter and the payload need.
+const STREAM_SELECT: &str = "select e.stream_position, e.id, e.ticket_id, e.action, e.actor_id,
+        u.username::text as actor_username, e.data, e.created_at, t.requester_id, t.assignee_id, q.prefix, t.number
+    from ticket_events e
+    join tickets t on t.id = e.ticket_id
+    join queues q on q.id = t.queue_id
+    left join users u on u.id = e.actor_id";
+
+/// What one instance broadcasts to its subscribers.
+#[derive(Debug, Clone)]
+pub enum Broadcast {
+    Event(Arc<StreamEvent>),
+    Activity(Arc<ActivityNotice>),
+    /// This user's access changed: their streams end.
+    AccountChanged(i64),
+    /// The server is stopping: every stream ends.
+    Shutdown,
+}
+
+/// One instance's fan-out: its LISTEN connection, its sequencer and the
+/// broadcast to its subscribers. Cheap to share (`Arc`).
+pub struct Hub {
+    pool: PgPool,
+    /// The last position broadcast, held while broadcasting so that a new
+    /// subscriber's starting point and its receiver agree.
+    published: Mutex<i64>,
+    sender: broadcast::Sender<Broadcast>,
+    wake_sequencer: Notify,
+    stopped: AtomicBool,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Hub").field("published", &self.published).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Creates the hub and starts its two tasks (listener, sequencer) on the
+    /// current Tokio runtime. Live delivery starts after the highest position
+    /// already in the database; earlier events are for resuming clients.
+    ///
+    /// Errors: the database is unreachable.
+    pub async fn start(pool: PgPool) -> Result<Arc<Hub>, AppError> {
+        let position = highest_position(&pool).await?;
+        let (sender, _) = broadcast::channel(BROADCAST_CAPACITY);
+        let hub = Arc::new(Hub {
+            pool,
+            published: Mutex::new(position),
+            sender,
+            wake_sequencer: Notify::new(),
+            stopped: AtomicBool::new(false),
+        });
+        tokio::spawn(Arc::clone(&hub).listen());
+        tokio::spawn(Arc::clone(&hub).run_sequencer());
+        hub.wake_sequencer.notify_one();
+        Ok(hub)
+    }
+
+    /// Ends every stream (server shutdown) and stops the tasks.
+    pub fn shutdown(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = self.sender.send(Broadcast::Shutdown);
+        self.wake_sequencer.notify_one();
+    }
+
+    /// The last position this instance has broadcast.
+    pub fn published_position(&self) -> i64 {
+        *self.published.lock().expect("hub lock")
+    }
+
+    /// Open subscriptions on this instance.
+    pub fn subscriber_count(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    /// Receives notifications on one dedicated connection, reconnecting with
+    /// backoff; after every (re)connection the sequencer catches up on what
+    /// was committed meanwhile.
+    async fn listen(self: Arc<Self>) {
+        let mut backoff = Duration::from_millis(100);
+        while !self.stopped.load(Ordering::SeqCst) {
+            let mut listener = match PgListener::connect_with(&self.pool).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "live updates: cannot connect the listener, retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen_all([EVENTS_CHANNEL, ACTIVITY_CHANNEL, ACCOUNTS_CHANNEL]).await {
+                tracing::warn!(%error, "live updates: LISTEN failed, retrying");
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+            backoff = Duration::from_millis(100);
+            self.wake_sequencer.notify_one();
+            loop {
+                if self.stopped.load(Ordering::SeqCst) {
+                    return;
+                }
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => self.handle(notification),
+                    Ok(None) => {
+                        // The connection was lost; sqlx reconnects on the next
+                        // call, but notifications sent meanwhile are gone.
+                        tracing::warn!("live updates: listener connection lost, reconnecting");
+                        self.wake_sequencer.notify_one();
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "live updates: listener failed, reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&self, notification: PgNotification) {
+        match notification.channel() {
+            EVENTS_CHANNEL => self.wake_sequencer.notify_one(),
+            ACTIVITY_CHANNEL => match serde_json::from_str::<ActivityNotice>(notification.payload()) {
+                Ok(notice) => {
+                    let _ = self.sender.send(Broadcast::Activity(Arc::new(notice)));
+                }
+                Err(error) => tracing::warn!(%error, "live updates: unreadable activity notification"),
+            },
+            ACCOUNTS_CHANNEL => match notification.payload().parse::<i64>() {
+                Ok(user_id) => {
+                    let _ = self.sender.send(Broadcast::AccountChanged(user_id));
+                }
+                Err(error) => tracing::warn!(%error, "live updates: unreadable account notification"),
+            },
+            _ => {}
+        }
+    }
+
+    /// Sequences and publishes whenever woken (notifications coalesce into
+    /// one run), and every few seconds regardless.
+    async fn run_sequencer(self: Arc<Self>) {
+        let mut failures = 0u32;
+        while !self.stopped.load(Ordering::SeqCst) {
+            let _ = tokio::time::timeout(SEQUENCER_SAFETY_INTERVAL, self.wake_sequencer.notified()).await;
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            let result = async {
+                sequence(&self.pool).await?;
+                self.publish().await
+            }
+            .await;
+            match result {
+                Ok(()) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(%error, failures, "live updates: sequencing failed, retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures.min(50)))).await;
+                    self.wake_sequencer.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Broadcasts the events past the last published position, in order.
+    async fn publish(&self) -> Result<(), AppError> {
+        loop {
+            let after = self.published_position();
+            let rows: Vec<StreamRow> = sqlx::query_as(&format!(
+                "{STREAM_SELECT} where e.stream_position > $1 order by e.stream_position limit {PUBLISH_BATCH}"
+            ))
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let count = rows.len() as i64;
+            {
+                let mut published = self.published.lock().expect("hub lock");
+                for row in rows {
+                    // Only this task publishes, so nothing moved `published` meanwhile.
+                    let event = StreamEvent::from(row);
+                    *published = event.position;
+                    let _ = self.sender.send(Broadcast::Event(Arc::new(event)));
+                }
+            }
+            if count < PUBLISH_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Opens a stream for the caller, resuming after `after` when given.
+    ///
+    /// The receiver is taken together with the published position, under the
+    /// same lock as broadcasting: events up to that position come from the
+    /// database (when resuming), later ones from the receiver, each once.
+    ///
+    /// Errors: 401 when nobody is logged in.
+    pub async fn subscribe(&self, caller: &Caller, after: Option<i64>) -> Result<Subscription, AppError> {
+        let user = caller.user()?.clone();
+        let (receiver, upto) = {
+            let published = self.published.lock().expect("hub lock");
+            (self.sender.subscribe(), *published)
+        };
+        let mut backlog = Vec::new();
+        let ready = match after {
+            None => {
+                // Start after everything committed before this moment, even
+                // what this instance has not published yet (it will come
+                // through the receiver and be skipped).
+                sequence(&self.pool).await?;
+                LiveReady { position: upto.max(highest_position(&self.pool).await?), reset: false }
+            }
+            Some(after) if after >= upto => {
+                // A client ahead of this instance (it came from a faster one)
+                // or from another database: ahead is fine, the future is not.
+                if after > highest_position(&self.pool).await? {
+                    LiveReady { position: upto, reset: true }
+                } else {
+                    LiveReady { position: after, reset: false }
+                }
+            }
+            Some(after) => {
+                let rows: Vec<StreamRow> = sqlx::query_as(&format!(
+                    "{STREAM_SELECT}
+                     where e.stream_position > $1 and e.stream_position <= $2
+                       and ($3 or (t.requester_id = $4 and e.action <> 'note_added'))
+                     order by e.stream_position limit {}",
+                    LIVE_REPLAY_MAX + 1
+                ))
+                .bind(after.max(0))
+                .bind(upto)
+                .bind(user.role.is_staff())
+                .bind(user.id)
+                .fetch_all(&self.pool)
+                .await?;
+                if rows.len() as i64 > LIVE_REPLAY_MAX {
+                    LiveReady { position: upto, reset: true }
+                } else {
+                    backlog = rows.into_iter().map(StreamEvent::from).collect();
+                    LiveReady { position: after.max(0), reset: false }
+                }
+            }
+        };
+        let position = ready.position.max(backlog.last().map_or(0, |event| event.position));
+        Ok(Subscription { user, ready: Some(ready), backlog: backlog.into(), receiver, position })
+    }
+}
+
+/// The highest stream position given so far (0 when none).
+async fn highest_position(pool: &PgPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select coalesce(max(stream_position), 0) from ticket_events").fetch_one(pool).await?)
+}
+
+/// Numbers the committed events that have no stream position yet, after the
+/// highest one, in event id order, in one transaction under
+/// [`SEQUENCER_LOCK`]; returns how many it numbered. Safe to run from any
+/// number of instances at once.
+pub async fn sequence(pool: &PgPool) -> Result<u64, AppError> {
+    let mut numbered = 0;
+    loop {
+        let mut transaction = pool.begin().await?;
+        sqlx::query("select pg_advisory_xact_lock($1)").bind(SEQUENCER_LOCK).execute(&mut *transaction).await?;
+        let result = sqlx::query(&format!(
+            "with pending as (
+                select id, row_number() over (order by id) as rank
+                from ticket_events where stream_position is null order by id limit {SEQUENCE_BATCH}
+            ), highest as (
+                select coalesce(max(stream_position), 0) as position from ticket_events
+            )
+            update ticket_events e set stream_position = highest.position + pending.rank
+            from pending, highest where e.id = pending.id"
+        ))
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        numbered += result.rows_affected();
+        if (result.rows_affected() as i64) < SEQUENCE_BATCH {
+            return Ok(numbered);
+        }
+    }
+}
+
+/// One client's stream: first [`LiveReady`], then the replayed events, then
+/// live messages the user may see. Ends when the user's access changes, the
+/// server stops, or the client fell too far behind (it resumes from its last
+/// position).
+pub struct Subscription {
+    user: User,
+    ready: Option<LiveReady>,
+    backlog: std::collections::VecDeque<StreamEvent>,
+    receiver: broadcast::Receiver<Broadcast>,
+    /// The last position delivered or declared by `ready`.
+    position: i64,
+}
+
+/// A message of a [`Subscription`], ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveMessage {
+    /// [`LiveReady`] JSON and its position.
+    Ready { position: i64, json: String },
+    /// [`crate::domain::LiveTicketEvent`] JSON and its position.
+    Ticket { position: i64, json: String },
+    /// [`LiveActivity`] JSON.
+    Activity { json: String },
+}
+
+impl Subscription {
+    /// The user this stream belongs to.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// The next message, or `None` when the stream ends.
+    pub async fn next(&mut self) -> Option<LiveMessage> {
+        if let Some(ready) = self.ready.take() {
+            let json = serde_json::to_string(&ready).ok()?;
+            return Some(LiveMessage::Ready { position: ready.position, json });
+        }
+        if let Some(event) = self.backlog.pop_front() {
+            return Some(LiveMessage::Ticket { position: event.position, json: event.json_for(&self.user) });
+        }
+        loop {
+            match self.receiver.recv().await {
+                Ok(Broadcast::Event(event)) => {
+                    if event.position <= self.position {
+                        continue;
+                    }
+                    self.position = event.position;
+                    if event.visible_to(&self.user) {
+                        return Some(LiveMessage::Ticket {
+                            position: event.position,
+                            json: event.json_for(&self.user),
+                        });
+                    }
+                }
+                Ok(Broadcast::Activity(notice)) => {
+                    if let Some(activity) = self.activity_for(&notice) {
+                        return Some(LiveMessage::Activity { json: serde_json::to_string(&activity).ok()? });
+                    }
+                }
+                Ok(Broadcast::AccountChanged(user_id)) if user_id == self.user.id => return None,
+                Ok(Broadcast::AccountChanged(_)) => {}
+                Ok(Broadcast::Shutdown) | Err(broadcast::error::RecvError::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::info!(missed, user = self.user.id, "live updates: slow subscriber, closing its stream");
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// What `notice` shows this user, if anything: never their own activity;
+    /// agents and admins see everyone on any ticket; a requester sees others
+    /// typing a reply on their own tickets, not internal notes nor who is viewing.
+    fn activity_for(&self, notice: &ActivityNotice) -> Option<LiveActivity> {
+        if notice.user.id == self.user.id {
+            return None;
+        }
+        let visible = self.user.role.is_staff()
+            || (notice.requester_id == self.user.id
+                && !notice.internal
+                && matches!(notice.activity, Activity::Typing | Activity::Stopped));
+        visible.then(|| LiveActivity {
+            ticket_id: notice.ticket_id,
+            user: notice.user.clone(),
+            activity: notice.activity,
+            internal: notice.internal,
+        })
+    }
+}
