@@ -4,11 +4,13 @@ import { defineConfig } from '@playwright/test';
 // repository root: it builds the app (`cargo leptos build`), recreates the
 // database guichet_e2e and then runs `npx playwright test` here.
 //
-// Playwright starts the server itself (`webServer` below) on a fresh, empty
-// database; the server applies the migrations and loads the demo accounts.
+// Playwright starts the servers itself (`webServer` below) on a fresh, empty
+// database; the first applies the migrations and loads the demo accounts.
 
 const PORT = 3100;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+// A second instance on the same database (live.spec.ts knows this port too).
+const SECOND_PORT = 3101;
 const DATABASE_URL =
   process.env.GUICHET_E2E_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/guichet_e2e';
 
@@ -49,28 +51,41 @@ export default defineConfig({
     { name: 'hydrated', use: { javaScriptEnabled: true } },
     { name: 'no-js', use: { javaScriptEnabled: false } },
   ],
-  webServer: {
+  // Two instances on one database, as behind a load balancer: the live
+  // tests (live.spec.ts) put people on different instances. Playwright starts
+  // them in order and waits for each URL, so only the first one migrates the
+  // empty database and loads the demo data; the second finds both done.
+  webServer: [
+    server(PORT, { GUICHET_DEMO_DATA: '1' }),
+    server(SECOND_PORT, {}),
+  ],
+});
+
+/** `guichet serve` on `port` against the e2e database. */
+function server(port: number, extraEnv: Record<string, string>) {
+  const url = `http://127.0.0.1:${port}`;
+  return {
     // Runs in the repository root (cwd is relative to this file), so the
     // binary is ./target/debug/guichet and LEPTOS_SITE_ROOT is target/site.
     command: './target/debug/guichet serve',
     cwd: '..',
-    url: BASE_URL,
+    url,
     reuseExistingServer: false,
     timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
     env: {
       DATABASE_URL,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_OUTPUT_NAME: 'guichet',
       LEPTOS_SITE_PKG_DIR: 'pkg',
-      GUICHET_DEMO_DATA: '1',
-      GUICHET_PUBLIC_URL: BASE_URL,
+      GUICHET_PUBLIC_URL: url,
       // Every test connects from 127.0.0.1: don't let the per-address
       // throttle of failed log-ins lock the later tests out.
       GUICHET_LOGIN_FAILURES_PER_ADDRESS: '1000',
       RUST_LOG: process.env.RUST_LOG || 'info,sqlx=warn,tower_sessions=warn',
+      ...extraEnv,
     },
-  },
-});
+  };
+}

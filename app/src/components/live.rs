@@ -439,7 +439,6 @@ pub fn TicketPresence(ticket_id: i64) -> impl IntoView {
     {
         use std::time::Duration;
         live.set_open_ticket(Some(ticket_id));
-        announce(ticket_id, Activity::Viewing, false);
         let heartbeat = set_interval_with_handle(
             move || announce(ticket_id, Activity::Viewing, false),
             Duration::from_millis(PRESENCE_HEARTBEAT_MS.into()),
@@ -462,10 +461,12 @@ pub fn TicketPresence(ticket_id: i64) -> impl IntoView {
             }
             newcomers
         });
-        // After a reconnection the others may have forgotten us.
+        // The first announcement waits for the stream, so that the answers of
+        // those already here (see `newcomers`) reach us; after a reconnection
+        // the others may have forgotten us.
         Effect::new(move |previous: Option<LiveState>| {
             let state = live.state.get();
-            if state == LiveState::Live && previous.is_some_and(|previous| previous != LiveState::Live) {
+            if state == LiveState::Live && previous != Some(LiveState::Live) {
                 announce(ticket_id, Activity::Viewing, false);
             }
             state
