@@ -99,6 +99,11 @@ pub const DELETE_NEW_TICKET_DRAFT: &str = "delete from drafts where user_id = $1
 pub const INSERT_EVENT: &str =
     "insert into ticket_events (ticket_id, actor_id, action, data) values ($1, $2, $3, $4) returning id";
 
+/// `notify_event` (live.rs), run by `record_event` after each event insert.
+pub const NOTIFY_EVENT: &str = "select pg_notify($1, $2)";
+/// The channel `notify_event` uses (`EVENTS_CHANNEL`).
+pub const EVENTS_CHANNEL: &str = "guichet_events";
+
 /// `add_message` (tickets.rs), after `visible_ticket ... for update`.
 pub const INSERT_MESSAGE: &str =
     "insert into messages (ticket_id, author_id, kind, body) values ($1, $2, $3, $4) returning id, created_at";

@@ -73,6 +73,9 @@ enum Command {
         /// Skip the PostgreSQL floors.
         #[arg(long)]
         no_floor: bool,
+        /// Only these rows (e.g. `--only search_common --only create`; `reads_under_login` for that test).
+        #[arg(long)]
+        only: Vec<String>,
         /// Where to write the results.
         #[arg(long)]
         output: PathBuf,
@@ -145,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
             login_concurrency,
             reads_only,
             no_floor,
+            only,
             output,
         } => {
             let options = scenarios::RunOptions {
@@ -158,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
                 login_concurrency,
                 reads_only,
                 no_floor,
+                only,
             };
             let result = scenarios::run(&options).await?;
             std::fs::write(&output, serde_json::to_string_pretty(&result)?)?;

@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub reads_only: bool,
     /// Skip the floors.
     pub no_floor: bool,
+    /// Only these rows (keys such as `search_common`), when not empty.
+    pub only: Vec<String>,
 }
 
 /// One row of the report.
@@ -164,7 +166,8 @@ struct Targets {
 async fn find_targets(pool: &PgPool, write_concurrency: usize) -> anyhow::Result<Targets> {
     let support_id: i64 = sqlx::query_scalar("select id from queues where slug = 'support'").fetch_one(pool).await?;
     let page_tickets: Vec<(i64, String)> = sqlx::query_as(
-        "select t.id, q.prefix || '-' || lpad(t.number::text, 4, '0') from tickets t join queues q on q.id = t.queue_id
+        "select t.id, q.prefix || '-' || case when t.number < 1000 then lpad(t.number::text, 4, '0') else t.number::text end
+         from tickets t join queues q on q.id = t.queue_id
          where t.id % 1000 = 500 and (select count(*) from messages m where m.ticket_id = t.id) = $1
          order by t.id limit 64",
     )
@@ -231,6 +234,9 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
                              floor: Option<Operation>,
                              note: String|
            -> anyhow::Result<()> {
+        if !options.only.is_empty() && !options.only.iter().any(|only| only == key) {
+            return Ok(());
+        }
         print!("{label:<52} ");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
@@ -297,7 +303,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         )
         .await?;
     }
-    let (app, floor, matching) = dashboard(&http, &pool, &agent_token, targets.support_id, None).await?;
+    let (app, floor, note) = dashboard(&http, &pool, &agent_token, targets.support_id, None).await?;
     measure(
         "dashboard_first",
         "agent dashboard: open + support + high, by update, page 1".into(),
@@ -305,7 +311,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         reads,
         app,
         Some(floor),
-        format!("{matching} matching tickets"),
+        note,
     )
     .await?;
     let (app, floor, note) = dashboard(&http, &pool, &agent_token, targets.support_id, Some(20)).await?;
@@ -411,6 +417,9 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
     )
     .await?;
     drop(measure);
+    if !options.only.is_empty() && !options.only.iter().any(|only| only == "reads_under_login") {
+        return finish(tickets, messages, events, seed, rows, None, whole_run_peak, options);
+    }
     let (alone, _, _) = dashboard(&http, &pool, &agent_token, targets.support_id, None).await?;
     let read_alone = load::drive(reads, options.warmup, options.duration, alone).await;
     let (reads_app, _, _) = dashboard(&http, &pool, &agent_token, targets.support_id, None).await?;
@@ -751,12 +760,17 @@ fn create_ticket(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>) -> (Opera
                 .bind(floor::Source::Api)
                 .fetch_one(&mut *transaction)
                 .await?;
-            let _: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
+            let event_id: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
                 .bind(id)
                 .bind(requester)
                 .bind("created")
                 .bind(json!({"status": "open", "priority": "medium"}))
                 .fetch_one(&mut *transaction)
+                .await?;
+            sqlx::query(floor::NOTIFY_EVENT)
+                .bind(floor::EVENTS_CHANNEL)
+                .bind(event_id.to_string())
+                .execute(&mut *transaction)
                 .await?;
             sqlx::query(floor::DELETE_NEW_TICKET_DRAFT).bind(requester).execute(&mut *transaction).await?;
             let _: TicketRow = sqlx::query_as(&load).bind(id).fetch_one(&mut *transaction).await?;
@@ -803,12 +817,17 @@ fn add_reply(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>, targets: Arc<
                 .bind(format!("Merci, nous regardons cela 🙂 ({iteration})"))
                 .fetch_one(&mut *transaction)
                 .await?;
-            let _: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
+            let event_id: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
                 .bind(row.id)
                 .bind(agent)
                 .bind("replied")
                 .bind(json!({"message_id": message_id}))
                 .fetch_one(&mut *transaction)
+                .await?;
+            sqlx::query(floor::NOTIFY_EVENT)
+                .bind(floor::EVENTS_CHANNEL)
+                .bind(event_id.to_string())
+                .execute(&mut *transaction)
                 .await?;
             sqlx::query(floor::TOUCH_AFTER_MESSAGE)
                 .bind(row.id)
@@ -877,12 +896,17 @@ fn change_status(
             let mut transaction = pool.begin().await?;
             let row: TicketRow = sqlx::query_as(&lock).bind(ticket).fetch_one(&mut *transaction).await?;
             sqlx::query(floor::UPDATE_STATUS).bind(row.id).bind(to).bind(false).execute(&mut *transaction).await?;
-            let _: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
+            let event_id: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
                 .bind(row.id)
                 .bind(agent)
                 .bind("status_changed")
                 .bind(json!({"from": status_name(row.status), "to": status_name(to)}))
                 .fetch_one(&mut *transaction)
+                .await?;
+            sqlx::query(floor::NOTIFY_EVENT)
+                .bind(floor::EVENTS_CHANNEL)
+                .bind(event_id.to_string())
+                .execute(&mut *transaction)
                 .await?;
             let _: TicketRow = sqlx::query_as(&load).bind(row.id).fetch_one(&mut *transaction).await?;
             transaction.commit().await?;
