@@ -615,6 +615,8 @@ mod client {
     use web_sys::{EventSource, MessageEvent};
 
     type Listener = Closure<dyn FnMut(web_sys::Event)>;
+    /// Handles one stream event of the connection with the given generation.
+    type Handler = fn(u64, web_sys::Event);
 
     /// What the listeners need; copied out of [`Connection`] before use so that
     /// no borrow is held while signals run their effects.
@@ -709,7 +711,7 @@ mod client {
             schedule_retry(generation);
             return;
         };
-        let handlers: [(&str, fn(u64, web_sys::Event)); 4] =
+        let handlers: [(&str, Handler); 4] =
             [("ready", on_ready), ("ticket", on_ticket), ("activity", on_activity), ("error", on_error)];
         let listeners: Vec<Listener> = handlers
             .into_iter()
