@@ -5,6 +5,7 @@
 
 mod floor;
 mod generate;
+mod live;
 mod load;
 mod report;
 mod scenarios;
@@ -77,6 +78,34 @@ enum Command {
         #[arg(long)]
         only: Vec<String>,
         /// Where to write the results.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// The live-stream benchmark (issue 4): many SSE subscribers on one
+    /// instance; delay, events pushed per second, memory per stream.
+    Live {
+        #[arg(long, default_value = "http://127.0.0.1:3300")]
+        base_url: String,
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// An agent's login and password.
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value_t = 1_000)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 200)]
+        latency_replies: usize,
+        /// Milliseconds between two replies of the latency phase.
+        #[arg(long, default_value_t = 50)]
+        latency_interval_ms: u64,
+        #[arg(long, default_value_t = 32)]
+        writers: usize,
+        /// Seconds of the throughput phase.
+        #[arg(long, default_value_t = 10.0)]
+        throughput_seconds: f64,
+        /// Where to write the results (JSON); a Markdown table goes next to it (`.md`).
         #[arg(long)]
         output: PathBuf,
     },
@@ -167,6 +196,36 @@ async fn main() -> anyhow::Result<()> {
             let result = scenarios::run(&options).await?;
             std::fs::write(&output, serde_json::to_string_pretty(&result)?)?;
             println!("Results written to {}", output.display());
+            Ok(())
+        }
+        Command::Live {
+            base_url,
+            server_pid,
+            login,
+            password,
+            subscribers,
+            latency_replies,
+            latency_interval_ms,
+            writers,
+            throughput_seconds,
+            output,
+        } => {
+            let options = live::LiveOptions {
+                base_url,
+                server_pid,
+                login,
+                password,
+                subscribers,
+                latency_replies,
+                latency_interval: Duration::from_millis(latency_interval_ms),
+                writers,
+                throughput_duration: Duration::from_secs_f64(throughput_seconds),
+            };
+            let results = live::run(&options).await?;
+            let table = live::markdown(&results);
+            print!("{table}");
+            std::fs::write(&output, serde_json::to_string_pretty(&results)?)?;
+            std::fs::write(output.with_extension("md"), table)?;
             Ok(())
         }
         Command::Weight { site, output } => {
