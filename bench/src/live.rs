@@ -121,16 +121,27 @@ fn message_id(data: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-async fn subscribe(
+/// What every subscriber task shares.
+#[derive(Clone)]
+struct Subscriber {
     client: reqwest::Client,
     url: String,
     token: String,
+    /// Streams that received `ready`.
     ready: Arc<AtomicUsize>,
+    /// `true` while the latency phase runs.
     latency_phase: watch::Receiver<bool>,
+    /// Streams the server ended.
     closed: Arc<AtomicU64>,
+    /// Ticket events received, over all streams.
     arrivals: Arc<AtomicU64>,
-    mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<Received> {
+    /// Becomes `true` at the end of the run.
+    stop: watch::Receiver<bool>,
+}
+
+async fn subscribe(shared: Subscriber) -> anyhow::Result<Received> {
+    let Subscriber { client, url, token, ready, latency_phase, closed, arrivals, mut stop } = shared;
+
     let mut received = Received::default();
     let mut last_id: Option<String> = None;
     let mut announced = false;
@@ -254,19 +265,17 @@ pub async fn run(options: &LiveOptions) -> anyhow::Result<LiveResults> {
     let (stop_sender, stop) = watch::channel(false);
     let stream_client = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
     let url = format!("{base}/api/v1/events");
-    let mut subscribers = Vec::with_capacity(options.subscribers);
-    for _ in 0..options.subscribers {
-        subscribers.push(tokio::spawn(subscribe(
-            stream_client.clone(),
-            url.clone(),
-            token.clone(),
-            ready.clone(),
-            latency_phase.clone(),
-            closed.clone(),
-            arrivals.clone(),
-            stop.clone(),
-        )));
-    }
+    let shared = Subscriber {
+        client: stream_client,
+        url,
+        token: token.clone(),
+        ready: ready.clone(),
+        latency_phase,
+        closed: closed.clone(),
+        arrivals: arrivals.clone(),
+        stop,
+    };
+    let subscribers: Vec<_> = (0..options.subscribers).map(|_| tokio::spawn(subscribe(shared.clone()))).collect();
     let opening = Instant::now();
     while ready.load(Ordering::SeqCst) < options.subscribers {
         if opening.elapsed() > Duration::from_secs(120) {
