@@ -68,15 +68,13 @@ pub const TICKET_EVENTS: &str =
          from ticket_events e left join users u on u.id = e.actor_id
          where e.ticket_id = $1 and ($2 or e.action <> 'note_added') order by e.id";
 
-/// `stats` (ticket_lists.rs): one of the three grouped counts (`column` is
-/// `t.status::text`, `t.priority::text` or `q.slug`).
-pub fn stats_grouped(column: &str) -> String {
-    format!(
-        "select {column}, count(*) from tickets t join queues q on q.id = t.queue_id
-             where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
-             group by 1"
-    )
-}
+/// `STATS_BREAKDOWN` (ticket_lists.rs): counts by status, priority and queue in one pass.
+pub const STATS_BREAKDOWN: &str = "select g.status::text, g.priority::text, q.slug, g.count
+     from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
+           where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
+           group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
+     left join queues q on q.id = g.queue_id";
+/// `stats` (ticket_lists.rs): first response and resolution times.
 pub const STATS_CREATED: &str = "select count(*),
             percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8),
             percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8)
@@ -264,6 +262,7 @@ mod tests {
         for statement in [
             QUEUE_BY_SLUG,
             SEARCH_CURSOR_RANK,
+            STATS_BREAKDOWN,
             STATS_CREATED,
             STATS_RESOLVED,
             "where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)",

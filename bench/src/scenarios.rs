@@ -692,16 +692,12 @@ fn stats(http: &Http, pool: &PgPool, token: &Arc<str>, days: i32) -> (Operation,
         }
     });
     let pool = pool.clone();
-    let grouped: Arc<[String; 3]> =
-        Arc::new(["t.status::text", "t.priority::text", "q.slug"].map(floor::stats_grouped));
     let floor = operation(move |_, _| {
-        let (pool, grouped) = (pool.clone(), grouped.clone());
+        let pool = pool.clone();
         async move {
             let mut connection = pool.acquire().await?;
-            for statement in grouped.iter() {
-                let _: Vec<(String, i64)> =
-                    sqlx::query_as(statement).bind(days).bind(None::<i64>).fetch_all(&mut *connection).await?;
-            }
+            let _: Vec<(Option<String>, Option<String>, Option<String>, i64)> =
+                sqlx::query_as(floor::STATS_BREAKDOWN).bind(days).bind(None::<i64>).fetch_all(&mut *connection).await?;
             for statement in [floor::STATS_CREATED, floor::STATS_RESOLVED] {
                 let _: (i64, Option<f64>, Option<f64>) =
                     sqlx::query_as(statement).bind(days).bind(None::<i64>).fetch_one(&mut *connection).await?;
