@@ -378,11 +378,8 @@ pub async fn stats(pool: &PgPool, caller: &Caller, period: &str, queue: Option<&
     // One pass over the period's tickets for the three breakdowns (grouping
     // sets on the raw columns, names joined after aggregation), answered by
     // the covering index on created_at without reading the table.
-    let breakdown: Vec<(Option<String>, Option<String>, Option<String>, i64)> = sqlx::query_as(STATS_BREAKDOWN)
-        .bind(days as i32)
-        .bind(queue_id)
-        .fetch_all(pool)
-        .await?;
+    let breakdown: Vec<(Option<String>, Option<String>, Option<String>, i64)> =
+        sqlx::query_as(STATS_BREAKDOWN).bind(days as i32).bind(queue_id).fetch_all(pool).await?;
     let mut by_status = BTreeMap::new();
     let mut by_priority = BTreeMap::new();
     let mut by_queue = BTreeMap::new();
