@@ -35,12 +35,15 @@ pub fn dashboard(cursor: bool) -> String {
     )
 }
 
-/// `list_statement` for a search sorted by relevance (first page).
+/// `list_statement` for a search sorted by relevance (first page): the newest
+/// `RELEVANCE_WINDOW` (`$2`) matches, ranked.
 pub fn search() -> String {
     format!(
-        "{TICKET_SELECT} where true and t.search @@ to_tsquery('guichet_search', $1) order by ts_rank(t.search, to_tsquery('guichet_search', $2)) desc, t.id desc limit $3"
+        "{TICKET_SELECT} where true and t.id in (select t.id from tickets t where true and t.search @@ to_tsquery('guichet_search', $1) order by t.id desc limit $2) order by ts_rank(t.search, to_tsquery('guichet_search', $3)) desc, t.id desc limit $4"
     )
 }
+/// `RELEVANCE_WINDOW` (ticket_lists.rs).
+pub const RELEVANCE_WINDOW: i64 = 1_000;
 
 /// `list_tickets` (ticket_lists.rs): the rank of the last row, for the next cursor.
 pub const SEARCH_CURSOR_RANK: &str =
@@ -273,6 +276,9 @@ mod tests {
             "\" and (t.updated_at, t.id) < (\"",
             "\" order by t.updated_at desc, t.id desc\"",
             "\" and t.search @@ to_tsquery('guichet_search', \"",
+            "\" and t.id in (select t.id from tickets t where true\"",
+            "\" order by t.id desc limit \").push_bind(RELEVANCE_WINDOW)",
+            "pub const RELEVANCE_WINDOW: i64 = 1_000;",
             "\"ts_rank(t.search, to_tsquery('guichet_search', \"",
         ] {
             assert!(lists.contains(&squeeze(statement)), "not in ticket_lists.rs any more: {statement}");

@@ -60,6 +60,9 @@ fn target_of(key: &str) -> Option<Target> {
 fn verdict(row: &Row) -> String {
     let app = &row.app;
     let mut parts = Vec::new();
+    if app.requests == 0 && app.errors == 0 {
+        return format!("❌ no request finished within the {:.0} s window", app.seconds);
+    }
     match target_of(&row.key) {
         Some(Target::P95(limit)) if app.p95_ms <= limit => parts.push(format!("p95 ≤ {limit:.0} ms ✅")),
         Some(Target::P95(limit)) => {
@@ -140,25 +143,34 @@ fn scale_name(tickets: i64) -> String {
     }
 }
 
+/// A latency in ms, or "> window" when no request finished in the window.
+fn timing(measurement: &Measurement, value: f64) -> String {
+    if measurement.requests == 0 { format!("> {:.0} s", measurement.seconds) } else { format!("{value:.2}") }
+}
+
 fn row_line(out: &mut String, row: &Row) {
     let app = &row.app;
     let (floor_throughput, floor_p95, ratio) = match &row.floor {
         Some(floor) => (
             format!("{:.0}", floor.throughput),
-            format!("{:.2}", floor.p95_ms),
-            format!("{:.0} %", app.throughput / floor.throughput * 100.0),
+            timing(floor, floor.p95_ms),
+            if floor.throughput > 0.0 {
+                format!("{:.0} %", app.throughput / floor.throughput * 100.0)
+            } else {
+                "–".into()
+            },
         ),
         None => ("–".into(), "–".into(), "–".into()),
     };
     let _ = writeln!(
         out,
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
         row.label,
         app.concurrency,
         app.throughput,
-        app.p50_ms,
-        app.p95_ms,
-        app.p99_ms,
+        timing(app, app.p50_ms),
+        timing(app, app.p95_ms),
+        timing(app, app.p99_ms),
         floor_throughput,
         floor_p95,
         ratio,
@@ -288,7 +300,11 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             for run in &all {
                 match run.rows.iter().find(|row| row.key == key) {
                     Some(row) => {
-                        let _ = write!(out, " {:.2} ({:.0}) |", row.app.p95_ms, row.app.throughput);
+                        if row.app.requests == 0 {
+                            let _ = write!(out, " > {:.0} s (0) |", row.app.seconds);
+                        } else {
+                            let _ = write!(out, " {:.2} ({:.0}) |", row.app.p95_ms, row.app.throughput);
+                        }
                     }
                     None => {
                         let _ = write!(out, " – |");

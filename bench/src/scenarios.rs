@@ -615,6 +615,7 @@ fn search(http: &Http, pool: &PgPool, token: &Arc<str>, words: &str) -> (Operati
             let mut connection = pool.acquire().await?;
             let rows: Vec<TicketRow> = sqlx::query_as(&statement)
                 .bind(&*expression)
+                .bind(floor::RELEVANCE_WINDOW)
                 .bind(&*expression)
                 .bind(51i64)
                 .fetch_all(&mut *connection)

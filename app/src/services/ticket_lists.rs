@@ -13,6 +13,12 @@ use std::collections::BTreeMap;
 /// Default and largest page sizes of ticket lists.
 pub const PAGE_DEFAULT: i64 = 50;
 pub const PAGE_MAX: i64 = 100;
+/// A search sorted by relevance ranks the newest this-many matching tickets
+/// (after the other filters), so its cost stays flat however many tickets
+/// match: a frequent word matches a fifth of a million-ticket desk, and
+/// ranking all of them took seconds. Older matches are listed by the other
+/// sorts (`newest`, `oldest`...).
+pub const RELEVANCE_WINDOW: i64 = 1_000;
 
 /// The orders a list can be sorted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +192,13 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
 fn list_statement<'a>(prefix: &str, requester_id: Option<i64>, filters: &'a Filters) -> QueryBuilder<'a, Postgres> {
     let mut builder = QueryBuilder::<Postgres>::new(format!("{prefix}{TICKET_SELECT}"));
     builder.push(" where true");
+    // Relevance ranks the newest matches only (see RELEVANCE_WINDOW): the
+    // filters go inside the window, which PostgreSQL fills by walking the
+    // primary key backwards for frequent words and from the GIN index for rare ones.
+    let window = filters.sort == Sort::Relevance && filters.search.is_some();
+    if window {
+        builder.push(" and t.id in (select t.id from tickets t where true");
+    }
     if let Some(id) = requester_id {
         builder.push(" and t.requester_id = ").push_bind(id);
     }
@@ -219,6 +232,9 @@ fn list_statement<'a>(prefix: &str, requester_id: Option<i64>, filters: &'a Filt
     }
     if let Some(search) = &filters.search {
         builder.push(" and t.search @@ to_tsquery('guichet_search', ").push_bind(search.clone()).push(")");
+    }
+    if window {
+        builder.push(" order by t.id desc limit ").push_bind(RELEVANCE_WINDOW).push(")");
     }
     let rank = |builder: &mut QueryBuilder<'a, Postgres>| {
         builder
@@ -262,7 +278,8 @@ fn list_statement<'a>(prefix: &str, requester_id: Option<i64>, filters: &'a Filt
 }
 
 /// One page of tickets the caller may see (requesters: their own) matching
-/// `query`, with the cursor of the next page.
+/// `query`, with the cursor of the next page. Sorted by relevance, a search
+/// ranks its newest [`RELEVANCE_WINDOW`] matches.
 ///
 /// Errors: 401; 422 naming each bad filter.
 pub async fn list_tickets(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Result<TicketPage, AppError> {
