@@ -275,15 +275,15 @@ test('typing and presence show on the ticket page, and typing goes away when it 
   const requesterApi = await api(requester);
   const ticket = await openTicket(requesterApi, `Typing ${Date.now()}`);
 
-  const requesterPage = await browserAs(browser, requester, FIRST);
+  // The agent (second instance) opens the ticket first, then the requester (first instance).
   const agentPage = await browserAs(browser, agent, SECOND);
-  await visit(requesterPage, `/tickets/${ticket.reference}`);
-  await waitForLive(requesterPage);
+  const requesterPage = await browserAs(browser, requester, FIRST);
   await visit(agentPage, `/tickets/${ticket.reference}`);
   await waitForLive(agentPage);
+  await visit(requesterPage, `/tickets/${ticket.reference}`);
+  await waitForLive(requesterPage);
 
-  // Both learn who else is there (the one already on the page answers the newcomer).
-  await expect(requesterPage.getByTestId('presence')).toHaveText(`Also here: ${agent.username}`);
+  // Staff see who else is on a ticket; requesters are not told who is viewing.
   await expect(agentPage.getByTestId('presence')).toHaveText(`Also here: ${requester.username}`);
 
   const indicator = requesterPage.getByTestId('typing-indicator');
@@ -291,28 +291,31 @@ test('typing and presence show on the ticket page, and typing goes away when it 
   const textarea = agentPage.locator('form.reply-form textarea[name=body]');
   await textarea.pressSequentially('Let me check', { delay: 30 });
   await expect(indicator).toHaveText(`${agent.username} is replying…`);
+  await expect(requesterPage.getByTestId('presence')).toHaveCount(0);
   // No more keys: after a few idle seconds the others see typing stop.
   await expect(indicator).toHaveCount(0, { timeout: 15_000 });
   await expect(textarea).toHaveValue('Let me check');
 
-  // An internal note being written shows to staff only.
+  // A colleague arrives: the agent already there answers, so both know at once.
   const colleaguePage = await browserAs(browser, colleague, FIRST);
   await visit(colleaguePage, `/tickets/${ticket.reference}`);
   await waitForLive(colleaguePage);
   await expect(colleaguePage.getByTestId('presence')).toContainText(agent.username);
+  await expect(agentPage.getByTestId('presence')).toContainText(colleague.username);
+
+  // An internal note being written shows to staff only.
   await agentPage.getByTestId('note-toggle').check();
   await textarea.pressSequentially(' internally', { delay: 30 });
-  await expect(colleaguePage.getByTestId('typing-indicator')).toHaveText(
-    `${agent.username} is writing an internal note…`,
-  );
+  const colleagueIndicator = colleaguePage.getByTestId('typing-indicator');
+  await expect(colleagueIndicator).toHaveText(`${agent.username} is writing an internal note…`);
   await expect(indicator).toHaveCount(0);
   // Emptying the text stops typing at once.
   await textarea.fill('');
-  await expect(colleaguePage.getByTestId('typing-indicator')).toHaveCount(0);
+  await expect(colleagueIndicator).toHaveCount(0);
 
   // Leaving the page removes the agent from the others' presence.
   await visit(agentPage, '/tickets');
-  await expect(requesterPage.getByTestId('presence')).toHaveText(`Also here: ${colleague.username}`);
+  await expect(colleaguePage.getByTestId('presence')).not.toContainText(agent.username);
 
   await requesterApi.dispose();
   for (const page of [requesterPage, agentPage, colleaguePage]) await page.context().close();
@@ -362,7 +365,7 @@ test('the dashboard gets new rows in place and the tab title counts unread ticke
   expect(assigned.status()).toBe(200);
   await reply(requesterApi, ticket, 'Any news?');
   const toast = page.getByTestId('toast');
-  await expect(toast).toHaveText(`${ticket.reference}: new reply from ${requester.username}`);
+  await expect(toast.getByRole('link')).toHaveText(`${ticket.reference}: new reply from ${requester.username}`);
   await expect(toast).toHaveAttribute('role', 'status');
   await expect(page).toHaveTitle('(1) Dashboard · Guichet');
   await expect(search).toHaveValue('half typed');

@@ -58,6 +58,9 @@ impl LiveState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Presence {
     pub user: UserReference,
+    /// Has the ticket page open. Requesters are not told who is viewing,
+    /// only who is typing a reply to them.
+    pub viewing: bool,
     /// Writing a reply or note right now.
     pub typing: bool,
     /// The text being written is an internal note.
@@ -245,6 +248,7 @@ fn update_presence(people: &mut Vec<Presence>, activity: &LiveActivity, now: f64
     let index = position.unwrap_or_else(|| {
         people.push(Presence {
             user: activity.user.clone(),
+            viewing: false,
             typing: false,
             internal: false,
             viewing_until: 0.0,
@@ -254,32 +258,36 @@ fn update_presence(people: &mut Vec<Presence>, activity: &LiveActivity, now: f64
     });
     let person = &mut people[index];
     person.user.username = activity.user.username.clone();
-    person.viewing_until = person.viewing_until.max(now + 3.0 * f64::from(PRESENCE_HEARTBEAT_MS));
     match activity.activity {
+        Activity::Viewing => {
+            person.viewing = true;
+            person.viewing_until = now + 3.0 * f64::from(PRESENCE_HEARTBEAT_MS);
+        }
         Activity::Typing => {
             person.typing = true;
             person.internal = activity.internal;
             person.typing_until = now + 2.0 * f64::from(TYPING_HEARTBEAT_MS);
         }
-        Activity::Stopped => {
-            person.typing = false;
-            person.typing_until = 0.0;
-        }
-        Activity::Viewing | Activity::Left => {}
+        Activity::Stopped => person.typing = false,
+        Activity::Left => {}
+    }
+    if !person.viewing && !person.typing {
+        people.remove(index);
     }
     newcomer
 }
 
 fn is_stale(person: &Presence, now: f64) -> bool {
-    person.viewing_until < now || (person.typing && person.typing_until < now)
+    (person.viewing && person.viewing_until < now) || (person.typing && person.typing_until < now)
 }
 
 fn prune_presence(people: &mut HashMap<i64, Vec<Presence>>, now: f64) {
     for list in people.values_mut() {
-        list.retain(|person| person.viewing_until >= now);
-        for person in list.iter_mut().filter(|person| person.typing && person.typing_until < now) {
-            person.typing = false;
+        for person in list.iter_mut() {
+            person.viewing &= person.viewing_until >= now;
+            person.typing &= person.typing_until >= now;
         }
+        list.retain(|person| person.viewing || person.typing);
     }
     people.retain(|_, list| !list.is_empty());
 }
@@ -486,8 +494,14 @@ pub fn TicketPresence(ticket_id: i64) -> impl IntoView {
             }
         });
     }
-    let names =
-        move || live.people(ticket_id).into_iter().map(|person| person.user.username).collect::<Vec<_>>().join(", ");
+    let names = move || {
+        live.people(ticket_id)
+            .into_iter()
+            .filter(|person| person.viewing)
+            .map(|person| person.user.username)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     move || {
         let names = names();
         (!names.is_empty()).then(|| view! { <p class="presence" data-testid="presence">"Also here: "{names}</p> })
@@ -867,12 +881,14 @@ mod tests {
         let mut people = Vec::new();
         assert!(update_presence(&mut people, &activity(1, Activity::Viewing, false), 0.0));
         assert!(!update_presence(&mut people, &activity(1, Activity::Viewing, false), 1_000.0));
-        assert!(update_presence(&mut people, &activity(2, Activity::Typing, true), 1_000.0));
+        assert!(update_presence(&mut people, &activity(2, Activity::Viewing, false), 1_000.0));
+        assert!(!update_presence(&mut people, &activity(2, Activity::Typing, true), 1_000.0));
         assert!(people[1].typing && people[1].internal);
         update_presence(&mut people, &activity(2, Activity::Stopped, true), 2_000.0);
-        assert!(!people[1].typing);
+        assert!(!people[1].typing && people[1].viewing);
 
         update_presence(&mut people, &activity(2, Activity::Typing, false), 2_000.0);
+        update_presence(&mut people, &activity(2, Activity::Viewing, false), 2_000.0);
         let mut map = HashMap::from([(7, people)]);
         // Typing ends after two typing heartbeats without news; viewing after three presence heartbeats.
         prune_presence(&mut map, 2_000.0 + 2.0 * f64::from(TYPING_HEARTBEAT_MS) + 1.0);
@@ -884,6 +900,21 @@ mod tests {
         let mut people = map.remove(&7).unwrap();
         update_presence(&mut people, &activity(2, Activity::Left, false), 3_000.0);
         assert!(people.is_empty());
+    }
+
+    #[test]
+    fn a_typer_not_seen_viewing_is_only_typing() {
+        // What a requester gets: typing and stopped, never viewing.
+        let mut people = Vec::new();
+        assert!(update_presence(&mut people, &activity(3, Activity::Typing, false), 0.0));
+        assert!(people[0].typing && !people[0].viewing);
+        update_presence(&mut people, &activity(3, Activity::Stopped, false), 500.0);
+        assert!(people.is_empty());
+
+        update_presence(&mut people, &activity(3, Activity::Typing, false), 1_000.0);
+        let mut map = HashMap::from([(7, people)]);
+        prune_presence(&mut map, 1_000.0 + 2.0 * f64::from(TYPING_HEARTBEAT_MS) + 1.0);
+        assert!(map.is_empty());
     }
 
     #[test]

@@ -91,32 +91,33 @@ fn TicketScreen(key: String) -> impl IntoView {
     );
     let options = Resource::new(|| (), |_| load_ticket_options());
     let CurrentUser(user) = expect_context::<CurrentUser>();
-    // The last detail loaded; a failed refetch (offline) keeps the page as it was.
-    let latest = Memo::new(move |previous: Option<&Option<TicketDetail>>| match detail.get() {
-        Some(Ok(detail)) => Some(detail),
-        _ => previous.cloned().flatten(),
-    });
-    let frame = Memo::new(move |previous: Option<&Frame>| {
-        let (Some(result), Some(user), Some(options)) = (detail.get(), user.get(), options.get()) else {
-            return previous.cloned().unwrap_or(Frame::Loading);
-        };
-        match (result, user) {
-            (Ok(detail), Some(user)) => Frame::Ready { ticket_id: detail.ticket.id, user, options: options.ok() },
-            (Ok(_), None) => Frame::Failed(AppError::unauthorized()),
-            (Err(_), _) if matches!(previous, Some(Frame::Ready { .. })) => previous.cloned().unwrap_or(Frame::Loading),
-            (Err(error), _) => Frame::Failed(error),
-        }
-    });
-
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                // Registers the resources with the Transition (the server waits
-                // for them) without re-rendering the page on every refetch.
-                detail.with_untracked(|_| ());
-                user.with_untracked(|_| ());
-                options.with_untracked(|_| ());
-                match frame.get() {
+            {
+                // Created inside the Transition, so that their resource reads
+                // register with it (the server waits for them). The page
+                // itself depends on `frame` only: refetches that keep the same
+                // ticket update the details in place instead of rebuilding it.
+                //
+                // The last detail loaded; a failed refetch (offline) keeps the page as it was.
+                let latest = Memo::new(move |previous: Option<&Option<TicketDetail>>| match detail.get() {
+                    Some(Ok(detail)) => Some(detail),
+                    _ => previous.cloned().flatten(),
+                });
+                let frame = Memo::new(move |previous: Option<&Frame>| {
+                    let (Some(result), Some(user), Some(options)) = (detail.get(), user.get(), options.get()) else {
+                        return previous.cloned().unwrap_or(Frame::Loading);
+                    };
+                    match (result, user) {
+                        (Ok(detail), Some(user)) => Frame::Ready { ticket_id: detail.ticket.id, user, options: options.ok() },
+                        (Ok(_), None) => Frame::Failed(AppError::unauthorized()),
+                        (Err(_), _) if matches!(previous, Some(Frame::Ready { .. })) => {
+                            previous.cloned().unwrap_or(Frame::Loading)
+                        }
+                        (Err(error), _) => Frame::Failed(error),
+                    }
+                });
+                move || match frame.get() {
                     Frame::Loading => ().into_any(),
                     Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
                     Frame::Ready { ticket_id, user, options } => match latest.get_untracked() {
@@ -126,7 +127,7 @@ fn TicketScreen(key: String) -> impl IntoView {
                         _ => ().into_any(),
                     },
                 }
-            }}
+            }
         </Transition>
     }
 }

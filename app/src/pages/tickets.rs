@@ -56,41 +56,41 @@ pub fn TicketListPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| load_ticket_options());
     let counts = Resource::new(move || refresh.get(), |_| status_counts());
 
-    let frame = Memo::new(move |previous: Option<&Frame>| {
-        let (Some(user), Some(options), Some(page)) = (user.get(), options.get(), page.get()) else {
-            return previous.cloned().unwrap_or(Frame::Loading);
-        };
-        match (page, options) {
-            (Err(error), _) | (_, Err(error)) => Frame::Failed(error),
-            (Ok(_), Ok(options)) => {
-                Frame::Ready { staff: user.as_ref().is_some_and(|user| user.role.is_staff()), options }
-            }
-        }
-    });
-    // The last page loaded (kept while a refetch fails).
-    let latest = Memo::new(move |previous: Option<&Option<TicketPage>>| match page.get() {
-        Some(Ok(page)) => Some(page),
-        _ => previous.cloned().flatten(),
-    });
-    let tickets =
-        Memo::new(move |_| latest.with(|page| page.as_ref().map(|page| page.tickets.clone()).unwrap_or_default()));
-    let empty = Memo::new(move |_| tickets.with(Vec::is_empty));
-    let next_cursor = Memo::new(move |_| latest.with(|page| page.as_ref().and_then(|page| page.next_cursor.clone())));
-    let status_counts = Memo::new(move |previous: Option<&Vec<StatusCount>>| match counts.get() {
-        Some(Ok(counts)) => counts,
-        _ => previous.cloned().unwrap_or_default(),
-    });
-
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                // Registers the resources with the Transition (the server waits
-                // for them) without re-rendering the page on every refetch.
-                user.with_untracked(|_| ());
-                options.with_untracked(|_| ());
-                page.with_untracked(|_| ());
-                counts.with_untracked(|_| ());
-                match frame.get() {
+            {
+                // Created inside the Transition, so that their resource reads
+                // register with it (the server waits for them). The page
+                // itself depends on `frame` only: refetches update the rows
+                // and counts in place instead of rebuilding it.
+                let frame = Memo::new(move |previous: Option<&Frame>| {
+                    let (Some(user), Some(options), Some(page)) = (user.get(), options.get(), page.get()) else {
+                        return previous.cloned().unwrap_or(Frame::Loading);
+                    };
+                    match (page, options) {
+                        (Err(error), _) | (_, Err(error)) => Frame::Failed(error),
+                        (Ok(_), Ok(options)) => {
+                            Frame::Ready { staff: user.as_ref().is_some_and(|user| user.role.is_staff()), options }
+                        }
+                    }
+                });
+                // The last page loaded (kept while a refetch fails).
+                let latest = Memo::new(move |previous: Option<&Option<TicketPage>>| match page.get() {
+                    Some(Ok(page)) => Some(page),
+                    _ => previous.cloned().flatten(),
+                });
+                let tickets = Memo::new(move |_| {
+                    latest.with(|page| page.as_ref().map(|page| page.tickets.clone()).unwrap_or_default())
+                });
+                let empty = Memo::new(move |_| tickets.with(Vec::is_empty));
+                let next_cursor = Memo::new(move |_| {
+                    latest.with(|page| page.as_ref().and_then(|page| page.next_cursor.clone()))
+                });
+                let status_counts = Memo::new(move |previous: Option<&Vec<StatusCount>>| match counts.get() {
+                    Some(Ok(counts)) => counts,
+                    _ => previous.cloned().unwrap_or_default(),
+                });
+                move || match frame.get() {
                     Frame::Loading => ().into_any(),
                     Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
                     Frame::Ready { staff, options } => {
@@ -137,7 +137,7 @@ pub fn TicketListPage() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            }}
+            }
         </Transition>
     }
 }
