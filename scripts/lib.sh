@@ -170,6 +170,16 @@ ensure_browser_tools() {
     fi
 }
 
+# A real SMTP server for the notification tests (server/tests/notifications.rs):
+# Debian's aiosmtpd, run with /usr/bin/python3 (or a python3 on PATH that has it).
+ensure_test_smtp() {
+    if python3 -c 'import aiosmtpd' >/dev/null 2>&1 || /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+        step "aiosmtpd present"
+    else
+        apt_install python3-aiosmtpd
+    fi
+}
+
 # ---------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------

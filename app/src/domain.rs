@@ -486,3 +486,186 @@ pub struct LiveReady {
 /// Most events replayed to a resuming client; further back, it gets
 /// `reset: true` and reloads instead.
 pub const LIVE_REPLAY_MAX: i64 = 1_000;
+
+/// What a notification is about (from the seeds' list of emails): each user
+/// chooses per kind whether it reaches them by email, in the app, both or
+/// neither; Discord webhooks choose the kinds they announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A new ticket: a receipt to its requester; Discord "new ticket".
+    TicketCreated,
+    /// A ticket was assigned: to the new assignee.
+    TicketAssigned,
+    /// An agent or admin replied: to the requester.
+    AgentReplied,
+    /// The requester replied: to the assignee, or every agent while unassigned.
+    RequesterReplied,
+    /// Resolved: to the requester, inviting them to rate the help.
+    TicketResolved,
+    /// Closed: to the requester.
+    TicketClosed,
+    /// Escalated: to the admins.
+    TicketEscalated,
+}
+
+impl NotificationKind {
+    /// Every kind, in a ticket's life order.
+    pub const ALL: [NotificationKind; 7] = [
+        NotificationKind::TicketCreated,
+        NotificationKind::TicketAssigned,
+        NotificationKind::AgentReplied,
+        NotificationKind::RequesterReplied,
+        NotificationKind::TicketResolved,
+        NotificationKind::TicketClosed,
+        NotificationKind::TicketEscalated,
+    ];
+
+    /// The kinds a Discord webhook may announce (from the issue).
+    pub const DISCORD: [NotificationKind; 4] = [
+        NotificationKind::TicketCreated,
+        NotificationKind::RequesterReplied,
+        NotificationKind::TicketEscalated,
+        NotificationKind::TicketResolved,
+    ];
+
+    /// The stored and wire name, e.g. `"ticket_created"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => "ticket_created",
+            NotificationKind::TicketAssigned => "ticket_assigned",
+            NotificationKind::AgentReplied => "agent_replied",
+            NotificationKind::RequesterReplied => "requester_replied",
+            NotificationKind::TicketResolved => "ticket_resolved",
+            NotificationKind::TicketClosed => "ticket_closed",
+            NotificationKind::TicketEscalated => "ticket_escalated",
+        }
+    }
+
+    /// A label for settings pages, e.g. "A ticket is assigned to me".
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => "My new ticket is received",
+            NotificationKind::TicketAssigned => "A ticket is assigned to me",
+            NotificationKind::AgentReplied => "Support replies on my ticket",
+            NotificationKind::RequesterReplied => "A requester replies (my tickets, or any unassigned one)",
+            NotificationKind::TicketResolved => "My ticket is resolved",
+            NotificationKind::TicketClosed => "My ticket is closed",
+            NotificationKind::TicketEscalated => "A ticket is escalated (admins)",
+        }
+    }
+}
+
+impl fmt::Display for NotificationKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.pad(self.as_str())
+    }
+}
+
+impl FromStr for NotificationKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        NotificationKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| {
+            let names: Vec<&str> = NotificationKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            format!("must be one of {}", names.join(", "))
+        })
+    }
+}
+
+/// One line of a user's in-app inbox (the bell).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: NotificationKind,
+    pub ticket_id: i64,
+    /// The ticket's reference, e.g. `SUP-0042`, for the link `/tickets/SUP-0042`.
+    pub reference: String,
+    /// One line, e.g. "alice replied on SUP-0042: VPN down".
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was marked read; `None` = unread.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A user's inbox page: newest first, with the unread count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationInbox {
+    pub notifications: Vec<Notification>,
+    pub unread: i64,
+}
+
+/// Whether one kind reaches a user by email and/or in the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPreference {
+    pub kind: NotificationKind,
+    pub email: bool,
+    pub in_app: bool,
+}
+
+/// Where an outbox row is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "outbox_channel", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxChannel {
+    Email,
+    Discord,
+}
+
+/// An outbox row's state: `pending` (waiting, or retrying with backoff),
+/// `sent`, or `failed` (gave up after about 24 hours or a permanent error;
+/// an admin may retry it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "outbox_status", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl FromStr for OutboxStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "pending" => Ok(OutboxStatus::Pending),
+            "sent" => Ok(OutboxStatus::Sent),
+            "failed" => Ok(OutboxStatus::Failed),
+            _ => Err("must be one of pending, sent, failed".into()),
+        }
+    }
+}
+
+/// One outbox row as admins see it (never a webhook URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub channel: OutboxChannel,
+    pub status: OutboxStatus,
+    pub kind: NotificationKind,
+    /// The ticket's reference, when the ticket still exists.
+    pub reference: Option<String>,
+    /// The email address, or the webhook's name.
+    pub recipient: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A Discord webhook of a queue. `url` is masked (`https://discord.com/api/webhooks/123/…`):
+/// its token is a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscordWebhook {
+    pub id: i64,
+    /// The queue's slug.
+    pub queue: String,
+    pub name: String,
+    pub url: String,
+    pub kinds: Vec<NotificationKind>,
+    pub active: bool,
+}

@@ -1,5 +1,6 @@
 //! Command-line and environment configuration.
 
+use app::services::notifications::{MailSettings, SmtpTls};
 use clap::{Args, Parser, Subcommand};
 
 /// `guichet [COMMAND]`; without a command, `serve`.
@@ -65,4 +66,50 @@ pub struct ServeArgs {
     /// Failed log-ins allowed per client address within the throttle window.
     #[arg(long, env = "GUICHET_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: i64,
+    /// SMTP server for notification emails; unset keeps emails in the outbox, unsent.
+    #[arg(long, env = "GUICHET_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port; default 25, 587 or 465 after GUICHET_SMTP_TLS.
+    #[arg(long, env = "GUICHET_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is secured: none, starttls or tls.
+    #[arg(long, env = "GUICHET_SMTP_TLS", default_value = "starttls")]
+    pub smtp_tls: String,
+    /// SMTP user name, when the server wants one.
+    #[arg(long, env = "GUICHET_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password (never logged).
+    #[arg(long, env = "GUICHET_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of notification emails, e.g. "Guichet <support@example.com>".
+    #[arg(long, env = "GUICHET_MAIL_FROM", default_value = "Guichet <guichet@localhost>")]
+    pub mail_from: String,
+}
+
+impl ServeArgs {
+    /// The SMTP settings, or `None` when no host is set.
+    ///
+    /// Errors: a bad GUICHET_SMTP_TLS or GUICHET_MAIL_FROM, or a user name without password.
+    pub fn mail_settings(&self) -> anyhow::Result<Option<MailSettings>> {
+        let Some(host) = self.smtp_host.as_ref().map(|host| host.trim()).filter(|host| !host.is_empty()) else {
+            return Ok(None);
+        };
+        let tls: SmtpTls = self.smtp_tls.parse().map_err(|reason| anyhow::anyhow!("GUICHET_SMTP_TLS {reason}"))?;
+        let from = self.mail_from.parse().map_err(|error| {
+            anyhow::anyhow!("GUICHET_MAIL_FROM is not a mailbox like \"Guichet <support@example.com>\": {error}")
+        })?;
+        let username = self.smtp_username.clone().filter(|name| !name.is_empty());
+        let password = self.smtp_password.clone().filter(|password| !password.is_empty());
+        if username.is_some() != password.is_some() {
+            anyhow::bail!("set both GUICHET_SMTP_USERNAME and GUICHET_SMTP_PASSWORD, or neither");
+        }
+        Ok(Some(MailSettings {
+            host: host.to_string(),
+            port: self.smtp_port.unwrap_or_else(|| tls.default_port()),
+            tls,
+            username,
+            password,
+            from,
+        }))
+    }
 }

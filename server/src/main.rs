@@ -5,6 +5,7 @@
 use anyhow::{Context, bail};
 use app::domain::{Registration, Role};
 use app::services::live::Hub;
+use app::services::notifications::{Worker, WorkerOptions};
 use app::services::{ServerContext, Settings, accounts};
 use clap::Parser;
 use leptos::prelude::*;
@@ -105,11 +106,16 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{address}")),
         login_failures_per_account: args.login_failures_per_account,
         login_failures_per_address: args.login_failures_per_address,
+        mail: args.mail_settings()?,
         ..Settings::default()
     };
+    let settings = Arc::new(settings);
     let live = Hub::start(pool.clone()).await?;
-    let state =
-        AppState { leptos_options, context: ServerContext { pool, settings: Arc::new(settings), live: live.clone() } };
+    // Delivers the notification outbox (emails, Discord); any number of
+    // instances may run one each.
+    let _worker = Worker::spawn(pool.clone(), settings.clone(), WorkerOptions::default())
+        .map_err(|error| anyhow::anyhow!("notification worker: {error}"))?;
+    let state = AppState { leptos_options, context: ServerContext { pool, settings, live: live.clone() } };
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
     println!("Guichet is listening on http://{address}");

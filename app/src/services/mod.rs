@@ -7,6 +7,7 @@ pub mod caller;
 pub mod catalog;
 pub mod drafts;
 pub mod live;
+pub mod notifications;
 pub mod passwords;
 pub mod ticket_lists;
 pub mod tickets;
@@ -41,6 +42,9 @@ pub struct Settings {
     /// The sliding throttle window in seconds (default 900 = 15 minutes, OWASP's
     /// Authentication Cheat Sheet example).
     pub login_window_seconds: i64,
+    /// SMTP relay and sender (`GUICHET_SMTP_*`, `GUICHET_MAIL_FROM`); `None`
+    /// keeps emails in the outbox, unsent. Its `Debug` hides the password.
+    pub mail: Option<notifications::MailSettings>,
 }
 
 impl Default for Settings {
@@ -50,6 +54,7 @@ impl Default for Settings {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             login_window_seconds: 900,
+            mail: None,
         }
     }
 }

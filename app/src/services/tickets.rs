@@ -242,7 +242,9 @@ async fn check_open_ticket_limit(
 }
 
 /// Appends one line to a ticket's history and the notification that
-/// announces it to live streams once the transaction commits; returns its id.
+/// announces it to live streams once the transaction commits, and writes the
+/// emails, inbox lines and Discord messages it causes (in the same
+/// transaction, see `notifications::on_event`); returns its id.
 async fn record_event(
     connection: &mut PgConnection,
     ticket_id: i64,
@@ -256,10 +258,11 @@ async fn record_event(
     .bind(ticket_id)
     .bind(actor_id)
     .bind(action)
-    .bind(data)
+    .bind(&data)
     .fetch_one(&mut *connection)
     .await?;
-    crate::services::live::notify_event(connection, id).await?;
+    crate::services::live::notify_event(&mut *connection, id).await?;
+    crate::services::notifications::on_event(connection, id, ticket_id, actor_id, action, &data).await?;
     Ok(id)
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod catalog;
 mod extract;
 mod live;
+mod notifications;
 mod tickets;
 
 pub use extract::{ApiCaller, ApiError, Json};
@@ -15,5 +16,10 @@ use axum::Router;
 
 /// The `/api/v1` routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(accounts::router()).merge(catalog::router()).merge(tickets::router()).merge(live::router())
+    Router::new()
+        .merge(accounts::router())
+        .merge(catalog::router())
+        .merge(tickets::router())
+        .merge(live::router())
+        .merge(notifications::router())
 }
