@@ -249,7 +249,7 @@ async fn a_requester_stream_never_carries_other_tickets_or_internal_notes(pool: 
         "Alice gets the public typing and the reply on her ticket, nothing else"
     );
     // On the wire too: nothing about Bob's ticket, no note, no internal typing.
-    for secret in ["Bob's", &bob_ticket["reference"].as_str().unwrap().to_string(), "note_added", "\"internal\":true"] {
+    for secret in ["Bob's", bob_ticket["reference"].as_str().unwrap(), "note_added", "\"internal\":true"] {
         assert!(!stream.raw.contains(secret), "Alice's stream contains {secret:?}:\n{}", stream.raw);
     }
 
@@ -303,7 +303,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed(pool: PgPool) {
     for _ in 0..3 {
         missed.push(resumed.ticket_event("a missed event").await);
     }
-    let actions: Vec<String> = missed.iter().map(|event| summary(&event).1).collect();
+    let actions: Vec<String> = missed.iter().map(|event| summary(event).1).collect();
     assert_eq!(actions, ["replied", "status_changed", "priority_changed"], "the note is not for requesters");
     let last = missed.last().unwrap()["position"].as_i64().unwrap();
 
