@@ -331,7 +331,10 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
     let _ = writeln!(out, "## Frontend weight\n");
     match &inputs.weight {
         Some(files) => {
-            let _ = writeln!(out, "`cargo leptos build --release` output, `target/site/pkg/`, in bytes.\n");
+            let _ = writeln!(
+                out,
+                "`cargo leptos build --release` output (site root `target/bench/site`), `pkg/`, in bytes.\n"
+            );
             let _ = writeln!(out, "| file | raw | gzip -9 | brotli -q 11 |");
             let _ = writeln!(out, "|---|---:|---:|---:|");
             let mut total = (0, 0, 0);
