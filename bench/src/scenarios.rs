@@ -347,7 +347,6 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         .await?;
 
     if options.reads_only {
-        drop(measure);
         return finish(tickets, messages, events, seed, rows, None, whole_run_peak, options);
     }
 
@@ -416,7 +415,6 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         "a different requester each time".into(),
     )
     .await?;
-    drop(measure);
     if !options.only.is_empty() && !options.only.iter().any(|only| only == "reads_under_login") {
         return finish(tickets, messages, events, seed, rows, None, whole_run_peak, options);
     }
@@ -697,7 +695,7 @@ fn stats(http: &Http, pool: &PgPool, token: &Arc<str>, days: i32) -> (Operation,
         let pool = pool.clone();
         async move {
             let mut connection = pool.acquire().await?;
-            let _: Vec<(Option<String>, Option<String>, Option<String>, i64)> =
+            let _: Vec<StatsBreakdownRow> =
                 sqlx::query_as(floor::STATS_BREAKDOWN).bind(days).bind(None::<i64>).fetch_all(&mut *connection).await?;
             for statement in [floor::STATS_CREATED, floor::STATS_RESOLVED] {
                 let _: (i64, Option<f64>, Option<f64>) =
@@ -912,6 +910,9 @@ fn change_status(
     });
     (app, floor)
 }
+
+/// A row of `STATS_BREAKDOWN`: status, priority, queue (two of them null) and a count.
+type StatsBreakdownRow = (Option<String>, Option<String>, Option<String>, i64);
 
 fn status_name(status: Status) -> &'static str {
     match status {
