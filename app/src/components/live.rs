@@ -136,8 +136,11 @@ impl Live {
     }
 
     /// How many tickets have unread activity (tracked).
+    ///
+    /// 0 once the signal is disposed: leptos_meta may still format a title
+    /// after the page's reactive owner is gone (server rendering under load).
     pub fn unread_count(&self) -> usize {
-        self.unread.with(BTreeMap::len)
+        self.unread.try_with(BTreeMap::len).unwrap_or(0)
     }
 
     /// The people on ticket `ticket_id` (tracked).
