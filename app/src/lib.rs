@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>

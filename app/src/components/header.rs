@@ -1,10 +1,11 @@
 //! The header: product name, navigation for the role, the user, log-out.
 
 use crate::AuthVersion;
-use crate::components::live::LiveConnection;
+use crate::components::live::{Live, LiveConnection};
 use crate::components::theme::ThemeToggle;
 use crate::domain::{Role, User};
 use crate::functions::accounts::{LogOut, current_user};
+use crate::functions::notifications::unread_notifications;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -13,7 +14,11 @@ use leptos_router::components::A;
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Option<User>>);
 
-/// The page header; also provides [`CurrentUser`] and runs the live
+/// Bumped by pages that mark notifications read, so the bell refetches its count.
+#[derive(Clone, Copy)]
+pub struct NotificationVersion(pub RwSignal<u64>);
+
+/// The page header; also provides [`CurrentUser`] and [`NotificationVersion`] and runs the live
 /// connection (its "Reconnecting…" pill and toasts).
 #[component]
 pub fn Header() -> impl IntoView {
@@ -24,6 +29,23 @@ pub fn Header() -> impl IntoView {
         |_| async move { current_user().await.ok().flatten() },
     );
     provide_context(CurrentUser(user));
+    let notification_version = RwSignal::new(0_u64);
+    provide_context(NotificationVersion(notification_version));
+    let live = expect_context::<Live>();
+    // A ticket event about one of the user's tickets, by someone else, raises a
+    // toast: that is when a new notification may have arrived.
+    let unread = Resource::new(
+        move || {
+            (
+                log_out.version().get(),
+                auth_version.get(),
+                notification_version.get(),
+                live.resets.get(),
+                live.toasts.with(|toasts| toasts.last().map(|toast| toast.id)),
+            )
+        },
+        |_| async move { unread_notifications().await.unwrap_or(0) },
+    );
 
     view! {
         <header class="site-header">
@@ -31,6 +53,7 @@ pub fn Header() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let user = user.await;
+                    let count = unread.await;
                     view! {
                         <nav class="site-nav" aria-label="Main">
                             {navigation(user.as_ref().map(|user| user.role))}
@@ -43,6 +66,7 @@ pub fn Header() -> impl IntoView {
                                         " "
                                         <span class=format!("role-badge role-{}", user.role)>{user.role.as_str()}</span>
                                     </span>
+                                    {bell(count)}
                                     <ActionForm action=log_out attr:class="inline-form">
                                         <button type="submit" class="link-button">"Log out"</button>
                                     </ActionForm>
@@ -59,6 +83,18 @@ pub fn Header() -> impl IntoView {
             <LiveConnection />
             <ThemeToggle />
         </header>
+    }
+}
+
+/// The link to `/notifications` with the unread count (hidden when none).
+fn bell(count: i64) -> impl IntoView {
+    view! {
+        <A href="/notifications" attr:class="bell" attr:aria-label="Notifications" attr:title="Notifications">
+            "🔔"
+            <span class="notification-count" data-testid="notification-count" hidden=count == 0>
+                {count}
+            </span>
+        </A>
     }
 }
 

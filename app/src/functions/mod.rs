@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod live;
+pub mod notifications;
 pub mod tickets;
 
 /// URL prefix of every server function, kept apart from the REST API's `/api/v1`.

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod home;
 pub mod login;
 pub mod new_ticket;
+pub mod notifications;
 pub mod register;
 pub mod settings;
 pub mod ticket;
