@@ -128,6 +128,9 @@ enum Command {
         weight: Option<PathBuf>,
         #[arg(long)]
         hydration: Option<PathBuf>,
+        /// Results of `guichet-bench live`.
+        #[arg(long)]
+        live: Option<PathBuf>,
         /// A file with the commands run, copied into the report.
         #[arg(long)]
         commands: PathBuf,
@@ -241,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
             scale,
             weight,
             hydration,
+            live,
             commands,
             notes,
             generation_seconds,
@@ -253,6 +257,7 @@ async fn main() -> anyhow::Result<()> {
                 scales: scale.iter().map(read_json).collect::<anyhow::Result<_>>()?,
                 weight: weight.as_ref().map(read_json).transpose()?,
                 hydration: hydration.as_ref().map(read_json).transpose()?,
+                live: live.as_ref().map(read_json).transpose()?,
                 commands: std::fs::read_to_string(&commands)?,
                 notes: notes.map(std::fs::read_to_string).transpose()?,
                 database_url,

@@ -15,6 +15,8 @@ pub struct ReportInputs {
     pub scales: Vec<RunResult>,
     pub weight: Option<Vec<FileWeight>>,
     pub hydration: Option<Hydration>,
+    /// The live-stream benchmark (issue 4), when it ran.
+    pub live: Option<crate::live::LiveResults>,
     /// The commands that produced it, one per line.
     pub commands: String,
     /// Hand-written analysis, included as is.
@@ -372,6 +374,25 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
         }
         None => {
             let _ = writeln!(out, "Hydration time: not measured in this run.\n");
+        }
+    }
+    let _ = writeln!(out, "## Live updates (issue 4)\n");
+    match &inputs.live {
+        Some(live) => {
+            let _ = writeln!(
+                out,
+                "`guichet-bench live` on the same server: {} agents' event streams (`GET /api/v1/events`, bearer \
+                 token) on one instance; one writer posts 200 replies, one every 50 ms (delay percentiles over \
+                 every reply × stream; measured from sending the reply request, so it includes the reply's own \
+                 handling: an upper bound of commit → receipt), then {} writers post replies as fast as they can \
+                 for 10 s (events pushed = deliveries to all streams ÷ time to the last delivery). Memory per \
+                 stream = the server's RSS growth from opening the streams ÷ their number.\n",
+                live.subscribers, live.writers
+            );
+            let _ = writeln!(out, "{}", crate::live::markdown(live));
+        }
+        None => {
+            let _ = writeln!(out, "Not measured in this run.\n");
         }
     }
     if let Some(notes) = &inputs.notes {
