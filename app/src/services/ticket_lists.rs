@@ -372,6 +372,10 @@ pub fn parse_period(text: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::field("period", "must be a number of days from 1d to 365d, e.g. 7d"))
 }
 
+/// One row of the stats breakdown: `(status, priority, queue, count)`, one
+/// of the first three set per grouping set.
+type BreakdownRow = (Option<String>, Option<String>, Option<String>, i64);
+
 /// Statistics over the last `period` (e.g. `7d`), optionally for one queue
 /// (agents and admins): counts by status, priority and queue of the tickets
 /// created in the period; tickets created and resolved in it; median and
@@ -395,7 +399,7 @@ pub async fn stats(pool: &PgPool, caller: &Caller, period: &str, queue: Option<&
     // One pass over the period's tickets for the three breakdowns (grouping
     // sets on the raw columns, names joined after aggregation), answered by
     // the covering index on created_at without reading the table.
-    let breakdown: Vec<(Option<String>, Option<String>, Option<String>, i64)> =
+    let breakdown: Vec<BreakdownRow> =
         sqlx::query_as(STATS_BREAKDOWN).bind(days as i32).bind(queue_id).fetch_all(pool).await?;
     let mut by_status = BTreeMap::new();
     let mut by_priority = BTreeMap::new();
