@@ -95,13 +95,15 @@ pub async fn announce_activity(
 ) -> Result<(), AppError> {
     let user = caller.user()?;
     let mut fields = FieldErrors::new();
-    let activity: Option<Activity> =
-        activity.trim().parse().map_err(|reason| fields.insert("activity".into(), reason)).ok();
+    let parsed = activity.trim().parse::<Activity>();
+    if let Err(reason) = &parsed {
+        fields.insert("activity".into(), reason.clone());
+    }
     if internal && !user.role.is_staff() {
         fields.insert("internal".into(), "only agents and admins write internal notes".into());
     }
     AppError::check(fields)?;
-    let Some(activity) = activity else { return Err(AppError::internal()) };
+    let Ok(activity) = parsed else { unreachable!("a bad activity is a field error above") };
     let mut connection = pool.acquire().await?;
     let (ticket_id, requester_id) = crate::services::tickets::visible_ticket_ids(&mut connection, caller, key).await?;
     let notice = ActivityNotice {
@@ -121,11 +123,9 @@ pub async fn announce_activity(
 #[derive(Debug)]
 pub struct StreamEvent {
     pub position: i64,
-    pub ticket_id: i64,
     pub requester_id: i64,
     pub assignee_id: Option<i64>,
     pub action: String,
-    pub actor_id: Option<i64>,
     /// The [`crate::domain::LiveTicketEvent`] JSON without its final `mine`
     /// field and closing brace, so each connection only appends its own.
     json_prefix: String,
@@ -181,11 +181,9 @@ impl From<StreamRow> for StreamEvent {
         let json_prefix = full.strip_suffix('}').unwrap_or(&full).to_string();
         StreamEvent {
             position: row.stream_position,
-            ticket_id: row.ticket_id,
             requester_id: row.requester_id,
             assignee_id: row.assignee_id,
             action: row.action,
-            actor_id: row.actor_id,
             json_prefix,
         }
     }
@@ -260,11 +258,6 @@ impl Hub {
     /// The last position this instance has broadcast.
     pub fn published_position(&self) -> i64 {
         *self.published.lock().expect("hub lock")
-    }
-
-    /// Open subscriptions on this instance.
-    pub fn subscriber_count(&self) -> usize {
-        self.sender.receiver_count()
     }
 
     /// Receives notifications on one dedicated connection, reconnecting with
@@ -498,11 +491,6 @@ pub enum LiveMessage {
 }
 
 impl Subscription {
-    /// The user this stream belongs to.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-
     /// The next message, or `None` when the stream ends.
     pub async fn next(&mut self) -> Option<LiveMessage> {
         if let Some(ready) = self.ready.take() {
