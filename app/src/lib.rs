@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=pages::register::RegisterPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view=pages::admin_catalog::AdminCatalogPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("notifications")) view=pages::admin_notifications::AdminNotificationsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage ssr=SsrMode::Async />

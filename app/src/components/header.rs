@@ -109,7 +109,11 @@ fn navigation(role: Option<Role>) -> impl IntoView {
         links.push(("/settings", "Settings"));
     }
     if role == Some(Role::Admin) {
-        links.extend([("/admin/users", "Users"), ("/admin/catalog", "Queues")]);
+        links.extend([
+            ("/admin/users", "Users"),
+            ("/admin/catalog", "Queues"),
+            ("/admin/notifications", "Notification setup"),
+        ]);
     }
     links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()
 }

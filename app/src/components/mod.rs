@@ -5,4 +5,5 @@ pub mod format;
 pub mod forms;
 pub mod header;
 pub mod live;
+pub mod notification_preferences;
 pub mod theme;

@@ -1,6 +1,7 @@
 //! One module per routed page.
 
 pub mod admin_catalog;
+pub mod admin_notifications;
 pub mod admin_users;
 pub mod errors;
 pub mod home;

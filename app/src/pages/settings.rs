@@ -1,13 +1,18 @@
-//! `/settings`: the user's API tokens.
+//! `/settings`: the user's API tokens and notification preferences.
 
 use crate::components::format::time;
-use crate::components::forms::{FieldError, action_error};
+use crate::components::forms::{FieldError, FormError, action_error};
+use crate::components::notification_preferences::PreferenceTable;
+use crate::error::AppError;
+use crate::functions::notifications::{SaveNotificationPreferences, notification_preferences};
 use crate::functions::tickets::{CreateApiToken, DeleteApiToken, list_api_tokens};
 use crate::pages::errors::ErrorPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// Lists, creates and revokes API tokens; a new token is shown once.
+/// Lists, creates and revokes API tokens (a new token is shown once); below,
+/// the user's notification preferences.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
@@ -60,5 +65,45 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <NotificationChoices />
+    }
+}
+
+/// Per event kind, whether it reaches the user by email and/or in the app
+/// (the bell). A plain form: saving sends the browser back to
+/// `/settings?notice=notifications`, which shows the confirmation.
+#[component]
+fn NotificationChoices() -> impl IntoView {
+    let save = ServerAction::<SaveNotificationPreferences>::new();
+    let error = action_error(save.value());
+    let query = use_query_map();
+    let saved = move || {
+        error.get().is_none() && query.with(|query| query.get("notice").as_deref() == Some("notifications"))
+    };
+    let preferences = Resource::new_blocking(move || save.version().get(), |_| notification_preferences());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match preferences.await {
+                    // The tokens card above already says to log in.
+                    Err(AppError::Unauthorized { .. }) => ().into_any(),
+                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(preferences) => view! {
+                        <section class="card" id="notifications">
+                            <h2>"Notifications"</h2>
+                            <p>"Choose how each event reaches you: by email, in the app (the bell), both or neither."</p>
+                            <FormError error />
+                            {move || saved().then(|| view! {
+                                <p class="notice" role="status">"Your notification choices are saved."</p>
+                            })}
+                            <ActionForm action=save attr:class="preference-form">
+                                <PreferenceTable preferences />
+                                <button type="submit">"Save"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
