@@ -694,13 +694,20 @@ fn stats(http: &Http, pool: &PgPool, token: &Arc<str>, days: i32) -> (Operation,
     let floor = operation(move |_, _| {
         let pool = pool.clone();
         async move {
-            let mut connection = pool.acquire().await?;
-            let _: Vec<StatsBreakdownRow> =
-                sqlx::query_as(floor::STATS_BREAKDOWN).bind(days).bind(None::<i64>).fetch_all(&mut *connection).await?;
-            for statement in [floor::STATS_CREATED, floor::STATS_RESOLVED] {
-                let _: (i64, Option<f64>, Option<f64>) =
-                    sqlx::query_as(statement).bind(days).bind(None::<i64>).fetch_one(&mut *connection).await?;
-            }
+            // Like the service: the three statements at once, on three pooled connections.
+            let breakdown = sqlx::query_as::<_, StatsBreakdownRow>(floor::STATS_BREAKDOWN)
+                .bind(days)
+                .bind(None::<i64>)
+                .fetch_all(&pool);
+            let created = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(floor::STATS_CREATED)
+                .bind(days)
+                .bind(None::<i64>)
+                .fetch_one(&pool);
+            let resolved = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(floor::STATS_RESOLVED)
+                .bind(days)
+                .bind(None::<i64>)
+                .fetch_one(&pool);
+            tokio::try_join!(breakdown, created, resolved)?;
             Ok(())
         }
     });

@@ -1,6 +1,7 @@
 //! The HTTP router: pages and server functions (Leptos), the JSON API under
 //! `/api/v1`, static files, and the session layer around all of them.
 
+use app::functions::ssr::CallerCache;
 use app::services::ServerContext;
 use app::{App, shell};
 use axum::{Router, extract::FromRef};
@@ -51,7 +52,10 @@ pub fn build_router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context.clone()),
+            move || {
+                provide_context(context.clone());
+                provide_context(CallerCache::default());
+            },
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(

@@ -20,7 +20,16 @@ pub mod ssr {
     use axum::extract::ConnectInfo;
     use leptos::prelude::*;
     use std::net::SocketAddr;
+    use std::sync::Arc;
     use tower_sessions::Session;
+
+    /// The caller of the current HTTP request, loaded once and shared by every
+    /// server function that request runs. A server-rendered page runs several
+    /// (the header's user and unread count, the page's data, its draft...):
+    /// without it each loaded the user again. Provide a new one per request
+    /// (the router does, in its Leptos context); without one, every call loads.
+    #[derive(Clone, Default)]
+    pub struct CallerCache(Arc<tokio::sync::OnceCell<Caller>>);
 
     /// The server context, the session and the authenticated caller of the current request.
     pub struct Request {
@@ -41,9 +50,15 @@ pub mod ssr {
             tracing::error!(%error, "session layer missing");
             AppError::internal()
         })?;
-        let address =
-            leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip());
-        let caller = Caller::from_session(&context.pool, &session, address).await?;
+        let load = async {
+            let address =
+                leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip());
+            Caller::from_session(&context.pool, &session, address).await
+        };
+        let caller = match use_context::<CallerCache>() {
+            Some(CallerCache(cell)) => cell.get_or_try_init(|| load).await?.clone(),
+            None => load.await?,
+        };
         Ok(Request { context, session, caller })
     }
 

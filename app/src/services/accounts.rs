@@ -13,6 +13,10 @@ pub const REMEMBER_DAYS: i64 = 30;
 const USER_COLUMNS: &str =
     "id, username::text as username, email::text as email, role, discord_username, discord_id, created_at";
 
+/// [`USER_COLUMNS`] of a `users` table aliased `u`, for joins that read a user.
+pub(crate) const USER_COLUMNS_OF_U: &str = "u.id, u.username::text as username, u.email::text as email, u.role, \
+     u.discord_username, u.discord_id, u.created_at";
+
 /// Loads a user by id; `None` when there is none.
 pub async fn user_by_id(executor: impl PgExecutor<'_>, id: i64) -> Result<Option<User>, AppError> {
     Ok(sqlx::query_as::<_, User>(&format!("select {USER_COLUMNS} from users where id = $1"))

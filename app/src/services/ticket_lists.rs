@@ -396,11 +396,36 @@ pub async fn stats(pool: &PgPool, caller: &Caller, period: &str, queue: Option<&
         ),
         None => None,
     };
+    // The three statements are independent: they run at once, each on its
+    // own pooled connection, so a request waits for the slowest, not the sum.
+    //
     // One pass over the period's tickets for the three breakdowns (grouping
     // sets on the raw columns, names joined after aggregation), answered by
     // the covering index on created_at without reading the table.
-    let breakdown: Vec<BreakdownRow> =
-        sqlx::query_as(STATS_BREAKDOWN).bind(days as i32).bind(queue_id).fetch_all(pool).await?;
+    let breakdown = sqlx::query_as::<_, BreakdownRow>(STATS_BREAKDOWN).bind(days as i32).bind(queue_id).fetch_all(pool);
+    let created = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(
+        "select count(*),
+            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8),
+            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8)
+         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
+    )
+    .bind(days as i32)
+    .bind(queue_id)
+    .fetch_one(pool);
+    let resolved = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(
+        "select count(*),
+            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8),
+            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8)
+         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
+    )
+    .bind(days as i32)
+    .bind(queue_id)
+    .fetch_one(pool);
+    let (
+        breakdown,
+        (created, first_response_median, first_response_p90),
+        (resolved, resolution_median, resolution_p90),
+    ) = tokio::try_join!(breakdown, created, resolved)?;
     let mut by_status = BTreeMap::new();
     let mut by_priority = BTreeMap::new();
     let mut by_queue = BTreeMap::new();
@@ -412,26 +437,6 @@ pub async fn stats(pool: &PgPool, caller: &Caller, period: &str, queue: Option<&
             _ => None,
         };
     }
-    let (created, first_response_median, first_response_p90): (i64, Option<f64>, Option<f64>) = sqlx::query_as(
-        "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8)
-         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
-    )
-    .bind(days as i32)
-    .bind(queue_id)
-    .fetch_one(pool)
-    .await?;
-    let (resolved, resolution_median, resolution_p90): (i64, Option<f64>, Option<f64>) = sqlx::query_as(
-        "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8)
-         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
-    )
-    .bind(days as i32)
-    .bind(queue_id)
-    .fetch_one(pool)
-    .await?;
     Ok(TicketStats {
         period_days: days,
         by_status,

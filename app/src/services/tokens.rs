@@ -72,23 +72,42 @@ pub async fn delete_token(pool: &PgPool, caller: &Caller, id: i64) -> Result<(),
     Ok(())
 }
 
+/// A token's row joined to its user: what [`user_for_token`] reads.
+#[derive(sqlx::FromRow)]
+struct TokenOwner {
+    token_id: i64,
+    /// `last_used_at` is unset or older than a minute.
+    stale: bool,
+    #[sqlx(flatten)]
+    user: User,
+}
+
 /// The user a bearer token belongs to, or `None` for an unknown token.
+///
+/// One statement reads the token and its user (every API request pays it).
 /// Records the time of use at most once a minute: most requests only read
 /// (an `UPDATE` each time cost every API read a write and a WAL flush).
+///
+/// Errors: [`AppError::Internal`] when the database fails.
 pub async fn user_for_token(pool: &PgPool, token: &str) -> Result<Option<User>, AppError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let found: Option<(i64, i64, bool)> = sqlx::query_as(
-        "select id, user_id, last_used_at is null or last_used_at < now() - interval '1 minute'
-         from api_tokens where token_hash = $1",
-    )
+    let found: Option<TokenOwner> = sqlx::query_as(&format!(
+        "select t.id as token_id, t.last_used_at is null or t.last_used_at < now() - interval '1 minute' as stale,
+                {columns}
+         from api_tokens t join users u on u.id = t.user_id where t.token_hash = $1",
+        columns = crate::services::accounts::USER_COLUMNS_OF_U,
+    ))
     .bind(digest(token))
     .fetch_optional(pool)
     .await?;
-    let Some((id, user_id, stale)) = found else { return Ok(None) };
-    if stale {
-        sqlx::query("update api_tokens set last_used_at = now() where id = $1").bind(id).execute(pool).await?;
+    let Some(owner) = found else { return Ok(None) };
+    if owner.stale {
+        sqlx::query("update api_tokens set last_used_at = now() where id = $1")
+            .bind(owner.token_id)
+            .execute(pool)
+            .await?;
     }
-    crate::services::accounts::user_by_id(pool, user_id).await
+    Ok(Some(owner.user))
 }
