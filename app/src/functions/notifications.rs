@@ -68,16 +68,23 @@ fn choices(
 
 /// Sends the browser back to `page` with `notice=<notice>` in the address,
 /// which the page turns into a confirmation; this works with and without
-/// JavaScript (a plain form post gets a 302, the wasm navigates).
-///
-/// The rest of the query (e.g. the outbox's `status`) comes from the Referer
-/// when it is that same page; `edit` and Leptos' error parameters are dropped.
-/// Only the Referer's query is used, never its host or path, so this cannot
-/// send anyone off the site.
+/// JavaScript (a plain form post gets a 302, the wasm navigates). See [`back_address`].
 #[cfg(feature = "ssr")]
 fn redirect_back(page: &str, notice: &str) {
-    let query = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.headers.get(http::header::REFERER)?.to_str().ok()?.parse::<http::Uri>().ok())
+    let parts = use_context::<http::request::Parts>();
+    let referer = parts.as_ref().and_then(|parts| parts.headers.get(http::header::REFERER)?.to_str().ok());
+    leptos_axum::redirect(&back_address(referer, page, notice));
+}
+
+/// `page?<query>&notice=<notice>`, where the query (e.g. the outbox's
+/// `status`) comes from `referer` when that is the same page; `notice`,
+/// `edit` and Leptos' error parameters (`__path`, `__err`) are dropped. Only
+/// the Referer's query is used, never its host or path, so this cannot send
+/// anyone off the site.
+#[cfg(feature = "ssr")]
+fn back_address(referer: Option<&str>, page: &str, notice: &str) -> String {
+    let query = referer
+        .and_then(|referer| referer.parse::<http::Uri>().ok())
         .filter(|referer| referer.path() == page)
         .and_then(|referer| referer.query().map(str::to_string))
         .unwrap_or_default();
@@ -90,7 +97,7 @@ fn redirect_back(page: &str, notice: &str) {
         })
         .chain([notice.as_str()])
         .collect();
-    leptos_axum::redirect(&format!("{page}?{}", pairs.join("&")));
+    format!("{page}?{}", pairs.join("&"))
 }
 
 /// The caller's choice per kind: their own, else the admins' default.
@@ -220,4 +227,25 @@ pub async fn retry_outbox_message(id: i64) -> Result<(), AppError> {
     respond(notifications::retry(&request.context.pool, &request.caller, id).await)?;
     redirect_back("/admin/notifications", "retried");
     Ok(())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::back_address;
+
+    #[test]
+    fn the_way_back_keeps_the_filter_and_drops_the_rest() {
+        let referer = "http://127.0.0.1:3000/admin/notifications?status=failed&edit=3&notice=defaults&__path=/fn/x&__err=e";
+        assert_eq!(
+            back_address(Some(referer), "/admin/notifications", "retried"),
+            "/admin/notifications?status=failed&notice=retried"
+        );
+    }
+
+    #[test]
+    fn the_way_back_never_leaves_the_page() {
+        for referer in [None, Some("https://evil.example/elsewhere?status=failed"), Some("http://a//evil.example/x?y=1")] {
+            assert_eq!(back_address(referer, "/settings", "notifications"), "/settings?notice=notifications");
+        }
+    }
 }
