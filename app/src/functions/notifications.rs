@@ -235,7 +235,8 @@ mod tests {
 
     #[test]
     fn the_way_back_keeps_the_filter_and_drops_the_rest() {
-        let referer = "http://127.0.0.1:3000/admin/notifications?status=failed&edit=3&notice=defaults&__path=/fn/x&__err=e";
+        let referer =
+            "http://127.0.0.1:3000/admin/notifications?status=failed&edit=3&notice=defaults&__path=/fn/x&__err=e";
         assert_eq!(
             back_address(Some(referer), "/admin/notifications", "retried"),
             "/admin/notifications?status=failed&notice=retried"
@@ -244,7 +245,9 @@ mod tests {
 
     #[test]
     fn the_way_back_never_leaves_the_page() {
-        for referer in [None, Some("https://evil.example/elsewhere?status=failed"), Some("http://a//evil.example/x?y=1")] {
+        for referer in
+            [None, Some("https://evil.example/elsewhere?status=failed"), Some("http://a//evil.example/x?y=1")]
+        {
             assert_eq!(back_address(referer, "/settings", "notifications"), "/settings?notice=notifications");
         }
     }

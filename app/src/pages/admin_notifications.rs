@@ -115,10 +115,8 @@ pub fn AdminNotificationsPage() -> impl IntoView {
     };
     // Blocking, so the page's status (403) is known before the headers go out.
     let setup = Resource::new_blocking(move || actions.version(), |_| load_notification_setup());
-    let outbox = Resource::new_blocking(
-        move || (status.get(), actions.version()),
-        |(status, _)| notification_outbox(status),
-    );
+    let outbox =
+        Resource::new_blocking(move || (status.get(), actions.version()), |(status, _)| notification_outbox(status));
     let defaults_error = action_error(actions.save_defaults.value());
     let delete_error = action_error(actions.delete_webhook.value());
     let retry_error = action_error(actions.retry.value());
@@ -252,7 +250,11 @@ fn AddWebhook(queues: Vec<Queue>, action: ServerAction<CreateDiscordWebhook>) ->
 
 /// The form that changes `webhook`; its URL field starts empty (keeps the stored one).
 #[component]
-fn EditWebhook(webhook: DiscordWebhook, queues: Vec<Queue>, action: ServerAction<UpdateDiscordWebhook>) -> impl IntoView {
+fn EditWebhook(
+    webhook: DiscordWebhook,
+    queues: Vec<Queue>,
+    action: ServerAction<UpdateDiscordWebhook>,
+) -> impl IntoView {
     let error = action_error(action.value());
     let query = use_query_map();
     let mut cancel = query.get_untracked();
@@ -278,7 +280,11 @@ fn EditWebhook(webhook: DiscordWebhook, queues: Vec<Queue>, action: ServerAction
 /// The fields of a webhook form, filled from `webhook` when editing, with the
 /// service's field errors under each.
 #[component]
-fn WebhookFields(queues: Vec<Queue>, webhook: Option<DiscordWebhook>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn WebhookFields(
+    queues: Vec<Queue>,
+    webhook: Option<DiscordWebhook>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let editing = webhook.is_some();
     let current_queue = webhook.as_ref().map(|webhook| webhook.queue.clone());
     let name = webhook.as_ref().map(|webhook| webhook.name.clone()).unwrap_or_default();

@@ -77,9 +77,8 @@ fn NotificationChoices() -> impl IntoView {
     let save = ServerAction::<SaveNotificationPreferences>::new();
     let error = action_error(save.value());
     let query = use_query_map();
-    let saved = move || {
-        error.get().is_none() && query.with(|query| query.get("notice").as_deref() == Some("notifications"))
-    };
+    let saved =
+        move || error.get().is_none() && query.with(|query| query.get("notice").as_deref() == Some("notifications"));
     let preferences = Resource::new_blocking(move || save.version().get(), |_| notification_preferences());
     view! {
         <Transition fallback=|| ()>
