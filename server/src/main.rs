@@ -115,7 +115,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // instances may run one each.
     let _worker = Worker::spawn(pool.clone(), settings.clone(), WorkerOptions::default())
         .map_err(|error| anyhow::anyhow!("notification worker: {error}"))?;
-    let state = AppState { leptos_options, context: ServerContext { pool, settings, live: live.clone() } };
+    let state = AppState {
+        leptos_options,
+        context: ServerContext { pool, settings, live: live.clone(), stats_cache: Default::default() },
+    };
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
     println!("Guichet is listening on http://{address}");

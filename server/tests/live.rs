@@ -525,3 +525,42 @@ async fn typing_and_presence_reach_the_others_and_are_validated(pool: PgPool) {
             .unwrap();
     assert_eq!(tables, 0);
 }
+
+/// Statistics are served again until a ticket event reaches the instance
+/// (`services::ticket_lists::StatsCache`): a change made behind the service's
+/// back (straight SQL, no event) is not seen, the next ticket event, from
+/// either instance, brings every change in.
+#[sqlx::test(migrations = false)]
+async fn statistics_are_kept_until_the_next_ticket_event(pool: PgPool) {
+    let first = TestApp::spawn(pool.clone()).await;
+    let second = TestApp::spawn(pool.clone()).await;
+    first.create_user("agent", Role::Agent).await;
+    first.create_user("requester", Role::Requester).await;
+    let agent = first.logged_in("agent").await;
+    let requester = first.logged_in("requester").await;
+    let ticket = create(&first, &requester, "Counted").await;
+    let mut stream = Stream::open(&first, &agent, None).await;
+    stream.ready().await;
+
+    let (status, before) = first.get(&agent, "/tickets/stats?period=7d").await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!((before["created"].as_i64(), before["by_priority"].clone()), (Some(1), json!({"medium": 1})));
+
+    // Behind the service's back: no event, so the cached figures stay.
+    sqlx::query("update tickets set priority = 'low' where id = $1")
+        .bind(ticket["id"].as_i64().unwrap())
+        .execute(&pool)
+        .await
+        .expect("direct update");
+    let (_, cached) = first.get(&agent, "/tickets/stats?period=7d").await;
+    assert_eq!(cached, before, "served from the cache while no ticket event arrived");
+
+    // A ticket created through the other instance: once its event reached
+    // this one, the statistics are computed again and show both changes.
+    let newer = create(&second, &requester, "Newer").await;
+    let event = stream.ticket_event("the new ticket's event").await;
+    assert_eq!(summary(&event), (newer["id"].as_i64().unwrap(), "created".into()));
+    let (_, after) = first.get(&agent, "/tickets/stats?period=7d").await;
+    assert_eq!(after["created"], 2, "{after}");
+    assert_eq!(after["by_priority"], json!({"low": 1, "medium": 1}), "{after}");
+}

@@ -26,6 +26,8 @@ pub struct ServerContext {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub live: Arc<live::Hub>,
+    /// Recently computed statistics (see [`ticket_lists::StatsCache`]).
+    pub stats_cache: Arc<ticket_lists::StatsCache>,
 }
 
 /// Runtime settings that rules depend on.

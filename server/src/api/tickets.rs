@@ -78,7 +78,7 @@ async fn stats(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<Ticke
             _ => {}
         }
     }
-    Ok(Json(ticket_lists::stats(&request.context.pool, &request.caller, &period, queue.as_deref()).await?))
+    Ok(Json(ticket_lists::stats(&request.context, &request.caller, &period, queue.as_deref()).await?))
 }
 
 async fn show(request: ApiCaller, Path(id): Path<String>) -> Result<Json<TicketDetail>, ApiError> {

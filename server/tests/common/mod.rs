@@ -35,6 +35,7 @@ impl TestApp {
                 pool: pool.clone(),
                 settings: Arc::new(settings),
                 live: app::services::live::Hub::start(pool.clone()).await.expect("live hub"),
+                stats_cache: Default::default(),
             },
         };
         let router = server::build_router(state);
