@@ -216,12 +216,14 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                             <td><code class="masked-url">{webhook.url}</code></td>
                             <td>{events}</td>
                             <td>{if webhook.active { "yes" } else { "no" }}</td>
-                            <td class="row-actions">
-                                <A href=edit_href attr:class="button secondary" attr:aria-label=edit_label>"Edit"</A>
-                                <ActionForm action=delete attr:class="inline-form">
-                                    <input type="hidden" name="id" value=webhook.id />
-                                    <button type="submit" class="secondary" aria-label=delete_label>"Delete"</button>
-                                </ActionForm>
+                            <td>
+                                <div class="row-actions">
+                                    <A href=edit_href attr:class="button secondary" attr:aria-label=edit_label>"Edit"</A>
+                                    <ActionForm action=delete attr:class="inline-form">
+                                        <input type="hidden" name="id" value=webhook.id />
+                                        <button type="submit" class="secondary" aria-label=delete_label>"Delete"</button>
+                                    </ActionForm>
+                                </div>
                             </td>
                         </tr>
                     }
