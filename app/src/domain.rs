@@ -529,6 +529,21 @@ impl NotificationKind {
         NotificationKind::TicketResolved,
     ];
 
+    /// Whether a user of `role` can receive this kind, after whom each goes
+    /// to (README, "Notifications"): what happens to one's own tickets
+    /// reaches everyone (agents open tickets too); assignments and requester
+    /// replies reach agents and admins; escalations reach admins.
+    pub fn concerns(self, role: Role) -> bool {
+        match self {
+            NotificationKind::TicketCreated
+            | NotificationKind::AgentReplied
+            | NotificationKind::TicketResolved
+            | NotificationKind::TicketClosed => true,
+            NotificationKind::TicketAssigned | NotificationKind::RequesterReplied => role.is_staff(),
+            NotificationKind::TicketEscalated => role == Role::Admin,
+        }
+    }
+
     /// The stored and wire name, e.g. `"ticket_created"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -668,4 +683,19 @@ pub struct DiscordWebhook {
     pub url: String,
     pub kinds: Vec<NotificationKind>,
     pub active: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_is_offered_the_notifications_it_can_receive() {
+        let offered = |role| NotificationKind::ALL.into_iter().filter(|kind| kind.concerns(role)).count();
+        assert_eq!(offered(Role::Requester), 4);
+        assert!(!NotificationKind::TicketAssigned.concerns(Role::Requester));
+        assert!(!NotificationKind::TicketEscalated.concerns(Role::Agent));
+        assert_eq!(offered(Role::Agent), 6);
+        assert_eq!(offered(Role::Admin), 7);
+    }
 }

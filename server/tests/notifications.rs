@@ -486,6 +486,14 @@ async fn inbox_preferences_and_the_admin_outbox_over_the_api(pool: PgPool) {
     assert_eq!(status, 200, "{body}");
     let replied = body["preferences"].as_array().expect("list").iter().find(|p| p["kind"] == "agent_replied").cloned();
     assert_eq!(replied, Some(json!({"kind": "agent_replied", "email": false, "in_app": true})));
+    // Each role is offered what it can receive: a requester is never assigned a ticket nor told of escalations.
+    let kinds = |body: &Value| -> Vec<String> {
+        body["preferences"].as_array().expect("list").iter().map(|p| p["kind"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(kinds(&body), ["ticket_created", "agent_replied", "ticket_resolved", "ticket_closed"]);
+    let (_, agent_choices) = app.get(&alice, "/notifications/preferences").await;
+    assert!(kinds(&agent_choices).contains(&"ticket_assigned".to_string()), "{agent_choices}");
+    assert!(!kinds(&agent_choices).contains(&"ticket_escalated".to_string()), "{agent_choices}");
     let (status, body) =
         app.put(&chloe, "/notifications/preferences", json!({"preferences": [{"kind": "nope", "email": true}]})).await;
     assert_eq!(status, 422, "{body}");

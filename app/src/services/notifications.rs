@@ -547,7 +547,8 @@ pub async fn mark_read(pool: &PgPool, caller: &Caller, ids: Option<&[i64]>) -> R
 // Preferences
 // ---------------------------------------------------------------------------
 
-/// The caller's choice for every kind: their own, else the admins' default.
+/// The caller's choice for every kind their role can receive ([`NotificationKind::concerns`]):
+/// their own, else the admins' default.
 ///
 /// Errors: 401.
 pub async fn preferences(pool: &PgPool, caller: &Caller) -> Result<Vec<NotificationPreference>, AppError> {
@@ -560,7 +561,9 @@ pub async fn preferences(pool: &PgPool, caller: &Caller) -> Result<Vec<Notificat
     .bind(user.id)
     .fetch_all(pool)
     .await?;
-    Ok(sorted_preferences(rows))
+    let mut preferences = sorted_preferences(rows);
+    preferences.retain(|preference| preference.kind.concerns(user.role));
+    Ok(preferences)
 }
 
 fn sorted_preferences(rows: Vec<(String, bool, bool)>) -> Vec<NotificationPreference> {
