@@ -60,6 +60,23 @@ fn page_title(text: String, unread: usize) -> String {
     title
 }
 
+/// The unread count the document title shows. On the server it is always 0
+/// (unread activity comes from the browser's live connection), and the
+/// signal is not read there: leptos_axum formats the title while writing the
+/// response head, where the request's reactive arena may no longer be active
+/// (a panic under load, seen by issue 5's benchmark).
+fn unread_for_title(live: Live) -> usize {
+    #[cfg(feature = "ssr")]
+    {
+        let _ = live;
+        0
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        live.unread_count()
+    }
+}
+
 /// Bumped after a log-in so everything showing the current user refetches it.
 #[derive(Clone, Copy)]
 pub struct AuthVersion(pub RwSignal<u32>);
@@ -81,7 +98,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/guichet.css" />
         // leptos_meta runs the formatter in the effect that sets the title,
         // so the unread count it reads keeps the title up to date.
-        <Title formatter=move |text| page_title(text, live.unread_count()) />
+        <Title formatter=move |text| page_title(text, unread_for_title(live)) />
         <Router>
             <Header />
             <main class="page">
