@@ -1,32 +1,110 @@
-//! Password hashing with argon2id, off the async runtime.
+//! Password hashing with argon2id, off the async runtime, on a few dedicated threads.
 
 use crate::error::AppError;
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
-    password_hash::{SaltString, rand_core::OsRng},
+    Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    password_hash::{self, Decimal, Ident, Output, ParamsString, Salt, SaltString, rand_core::OsRng},
 };
+use std::cell::RefCell;
 use std::sync::LazyLock;
-use tokio::sync::Semaphore;
 
 /// argon2id with OWASP's Password Storage Cheat Sheet parameters:
 /// 19 MiB of memory (19,456 KiB), 2 iterations, 1 lane.
-fn hasher() -> Argon2<'static> {
+fn hasher() -> ReusedMemory {
     let params = Params::new(19_456, 2, 1, None).expect("static argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    ReusedMemory { algorithm: Algorithm::Argon2id, version: Version::V0x13, params }
 }
 
-/// At most this many hashes run at once: one per core. Each takes 19 MiB
-/// and a core for tens of milliseconds, so a burst of log-ins queues here
-/// instead of taking every core from other requests and leaving glibc
-/// holding 19 MiB per blocking thread (issue 5's benchmark saw 807 MiB of
-/// peak RSS without this cap).
-static HASHING: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)));
+thread_local! {
+    /// This thread's argon2 working memory (19 MiB with our parameters),
+    /// kept from one hash to the next.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
 
-/// Runs `work` on a blocking thread once a hashing slot is free.
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
-    let _slot = HASHING.acquire().await.expect("the hashing semaphore is never closed");
-    tokio::task::spawn_blocking(work).await
+/// argon2 that computes in the thread's [`MEMORY`] instead of allocating
+/// (and freeing) its 19 MiB for every hash: the same hashes, byte for byte,
+/// as `Argon2::hash_password`, and `verify_password` comes with the trait
+/// (constant-time comparison). Allocating per hash left glibc holding
+/// hundreds of MiB of fragmented heap after a log-in burst (issue 5's
+/// benchmark: 520 MiB peak RSS); allocating nothing also spares the page
+/// faults of fresh memory.
+struct ReusedMemory {
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+}
+
+impl PasswordHasher for ReusedMemory {
+    type Params = Params;
+
+    fn hash_password<'a>(&self, password: &[u8], salt: impl Into<Salt<'a>>) -> password_hash::Result<PasswordHash<'a>> {
+        let salt = salt.into();
+        let mut salt_buffer = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_buffer)?;
+        let argon2 = Argon2::new(self.algorithm, self.version, self.params.clone());
+        let blocks = self.params.block_count();
+        let output = Output::init_with(self.params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN), |out| {
+            MEMORY.with_borrow_mut(|memory| {
+                if memory.len() < blocks {
+                    memory.resize(blocks, Block::default());
+                }
+                argon2.hash_password_into_with_memory(password, salt_bytes, out, &mut memory[..blocks])
+            })?;
+            Ok(())
+        })?;
+        Ok(PasswordHash {
+            algorithm: self.algorithm.ident(),
+            version: Some(self.version.into()),
+            params: ParamsString::try_from(&self.params)?,
+            salt: Some(salt),
+            hash: Some(output),
+        })
+    }
+
+    fn hash_password_customized<'a>(
+        &self,
+        password: &[u8],
+        algorithm: Option<Ident<'a>>,
+        version: Option<Decimal>,
+        params: Params,
+        salt: impl Into<Salt<'a>>,
+    ) -> password_hash::Result<PasswordHash<'a>> {
+        let algorithm = algorithm.map(Algorithm::try_from).transpose()?.unwrap_or_default();
+        let version = version.map(Version::try_from).transpose()?.unwrap_or_default();
+        ReusedMemory { algorithm, version, params }.hash_password(password, salt)
+    }
+}
+
+/// The threads that hash, one per core: a burst of log-ins queues here
+/// instead of taking every core from other requests, and the memory hashing
+/// needs is one [`MEMORY`] per thread (19 MiB each), reused.
+static HASHING: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+        .thread_name(|index| format!("password-hashing-{index}"))
+        .build()
+        .expect("starting the password hashing threads")
+});
+
+/// Runs `work` on one of the hashing threads and waits for its result.
+///
+/// Errors: the work panicked (its result never came back).
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashingFailed> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    HASHING.spawn(move || {
+        let _ = sender.send(work());
+    });
+    receiver.await.map_err(|_| HashingFailed)
+}
+
+/// A hashing task ended without a result (it panicked).
+#[derive(Debug)]
+struct HashingFailed;
+
+impl std::fmt::Display for HashingFailed {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("the password hashing task ended without a result")
+    }
 }
 
 /// A hash of a random password, verified against when the login names no user,
@@ -36,8 +114,8 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
     hasher().hash_password(salt.as_str().as_bytes(), &salt).expect("hashing a decoy password").to_string()
 });
 
-/// Hashes `password` into a PHC string (salt inside), on a blocking thread,
-/// at most one per core at a time.
+/// Hashes `password` into a PHC string (salt inside), on one of the hashing
+/// threads (one per core).
 ///
 /// Errors: [`AppError::Internal`] if hashing fails or the thread panics.
 pub async fn hash(password: String) -> Result<String, AppError> {
@@ -57,8 +135,8 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 }
 
 /// Checks `password` against a stored PHC string, or against a decoy when
-/// `stored` is `None`; returns `false` in the decoy case. Runs on a blocking
-/// thread, at most one per core at a time.
+/// `stored` is `None`; returns `false` in the decoy case. Runs on one of the
+/// hashing threads (one per core).
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
     hashing(move || {
         let known = stored.is_some();
@@ -73,4 +151,32 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         tracing::error!(%error, "password verification task failed");
         AppError::internal()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reusing hasher gives exactly the hashes of the argon2 crate's own,
+    /// and hashes made either way verify either way, also when one thread's
+    /// memory is reused across hashes of different parameters.
+    #[test]
+    fn reused_memory_hashes_like_argon2() {
+        let salt = SaltString::from_b64("c29tZXNhbHRmb3J0ZXN0cw").unwrap();
+        let small = Params::new(1_024, 2, 1, None).unwrap();
+        for params in [small.clone(), Params::new(19_456, 2, 1, None).unwrap(), small] {
+            let ours = ReusedMemory { algorithm: Algorithm::Argon2id, version: Version::V0x13, params: params.clone() }
+                .hash_password(b"correct horse", &salt)
+                .unwrap()
+                .to_string();
+            let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(b"correct horse", &salt)
+                .unwrap()
+                .to_string();
+            assert_eq!(ours, theirs);
+            let parsed = PasswordHash::new(&theirs).unwrap();
+            assert!(hasher().verify_password(b"correct horse", &parsed).is_ok());
+            assert!(hasher().verify_password(b"wrong horse", &parsed).is_err());
+        }
+    }
 }
