@@ -254,7 +254,7 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
         let _ = writeln!(
             out,
             "The dashboard's first page alone, then again while log-ins run at the same time \
-             (argon2 runs on the server's blocking threads, off the async workers).\n"
+             (argon2 runs on the server's hashing threads, one per core, off the async workers).\n"
         );
         let _ = writeln!(out, "| run | clients | req/s | p50 | p95 | p99 | errors |");
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
