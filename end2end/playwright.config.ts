@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 // End-to-end tests of Guichet. Run them with `scripts/test e2e` from the
-// repository root: it builds the app (`cargo leptos build`), recreates the
+// repository root: it builds the app (`cargo leptos build --split`), recreates the
 // database guichet_e2e and then runs `npx playwright test` here.
 //
 // Playwright starts the servers itself (`webServer` below) on a fresh, empty

@@ -16,9 +16,10 @@ use components::live::Live;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
+use pages::lazy;
 
 /// Runs before first paint: applies the theme chosen on this device (if any)
 /// so the page never flashes the other theme.
@@ -84,6 +85,9 @@ pub struct AuthVersion(pub RwSignal<u32>);
 /// The whole application: header and routed pages, and the [`Live`] state
 /// that the header's live connection fills and the pages read.
 ///
+/// The pages of [`pages::lazy`] ship in wasm chunks of their own, loaded when
+/// first entered (build with `cargo leptos build --split`).
+///
 /// Every route renders with [`SsrMode::Async`]: the server waits for the
 /// page's data and sends complete HTML, so pages read fine without
 /// JavaScript and the status code (403, 404) is known before the headers go out.
@@ -105,15 +109,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::errors::NotFound>
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("register") view=pages::register::RegisterPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view=pages::admin_catalog::AdminCatalogPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("notifications")) view=pages::admin_notifications::AdminNotificationsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("register") view={Lazy::<lazy::RegisterRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<lazy::AdminUsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view={Lazy::<lazy::AdminCatalogRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("notifications")) view={Lazy::<lazy::AdminNotificationsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("tickets"), StaticSegment("new")) view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view=pages::ticket::TicketPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("tickets"), StaticSegment("new")) view={Lazy::<lazy::NewTicketRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view={Lazy::<lazy::TicketRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("notifications") view={Lazy::<lazy::NotificationsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("settings") view={Lazy::<lazy::SettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

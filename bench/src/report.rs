@@ -335,23 +335,39 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
         Some(files) => {
             let _ = writeln!(
                 out,
-                "`cargo leptos build --release` output (site root `target/bench/site`), `pkg/`, in bytes.\n"
+                "`cargo leptos build --release --split` output (site root `target/bench/site`), `pkg/`, in bytes.\n"
             );
-            let _ = writeln!(out, "| file | raw | gzip -9 | brotli -q 11 |");
-            let _ = writeln!(out, "|---|---:|---:|---:|");
-            let mut total = (0, 0, 0);
+            let _ = writeln!(out, "| file | loaded by | raw | gzip -9 | brotli -q 11 |");
+            let _ = writeln!(out, "|---|---|---:|---:|---:|");
+            let sum = |first_page: bool| {
+                files.iter().filter(|file| file.first_page == first_page).fold((0, 0, 0), |total, file| {
+                    (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli)
+                })
+            };
             for file in files {
-                let _ = writeln!(out, "| {} | {} | {} | {} |", file.name, file.raw, file.gzip, file.brotli);
-                total = (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli);
+                let loaded_by = if file.first_page { "every page" } else { "split pages, first visit" };
+                let _ =
+                    writeln!(out, "| {} | {loaded_by} | {} | {} | {} |", file.name, file.raw, file.gzip, file.brotli);
             }
-            let _ = writeln!(out, "| **first page (all of them)** | {} | {} | {} |", total.0, total.1, total.2);
-            let wasm: u64 = files.iter().filter(|file| file.name.ends_with(".wasm")).map(|file| file.brotli).sum();
-            let verdict = if wasm <= 400 * 1024 {
+            let first = sum(true);
+            let chunks = sum(false);
+            let _ = writeln!(out, "| **first page** | | {} | {} | {} |", first.0, first.1, first.2);
+            if chunks.0 > 0 {
+                let _ = writeln!(out, "| **all chunks** | | {} | {} | {} |", chunks.0, chunks.1, chunks.2);
+            }
+            let wasm: u64 =
+                files.iter().filter(|file| file.first_page && file.name.ends_with(".wasm")).map(|file| file.brotli).sum();
+            let verdict = if wasm <= 400 * 1000 {
                 "✅".to_string()
             } else {
-                format!("❌ missed by {:.0} %", (wasm as f64 / (400.0 * 1024.0) - 1.0) * 100.0)
+                format!("❌ missed by {:.0} %", (wasm as f64 / (400.0 * 1000.0) - 1.0) * 100.0)
             };
-            let _ = writeln!(out, "\nwasm brotli: {:.0} KiB (target ≤ 400 KB: {verdict}).\n", wasm as f64 / 1024.0);
+            let _ = writeln!(
+                out,
+                "\nFirst page's wasm, brotli: {wasm} bytes ({:.0} KiB; target ≤ 400 KB: {verdict}). \
+                 The pages of `app/src/pages/lazy.rs` load their chunks on their first visit.\n",
+                wasm as f64 / 1024.0
+            );
         }
         None => {
             let _ = writeln!(out, "Not measured in this run.\n");

@@ -1,5 +1,5 @@
 //! The HTTP router: pages and server functions (Leptos), the JSON API under
-//! `/api/v1`, static files, and the session layer around all of them.
+//! `/api/v1`, the build's files under `/pkg`, the other static files, and the session layer around all of them.
 
 use app::functions::ssr::CallerCache;
 use app::services::ServerContext;
@@ -7,6 +7,8 @@ use app::{App, shell};
 use axum::{Router, extract::FromRef};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::path::Path;
+use tower_http::services::ServeDir;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
@@ -47,8 +49,14 @@ pub fn build_router(state: AppState) -> Router {
     let context = state.context.clone();
     let fallback_context = state.context.clone();
     let leptos_options = state.leptos_options.clone();
+    let pkg_directory = Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
     Router::new()
         .nest("/api/v1", crate::api::router())
+        // The build's wasm, JS and CSS, straight from disk. leptos_axum's
+        // fallback file handler can answer a file with the status of a page
+        // rendered at the same moment (a 404 for `/favicon.ico`, say), and a
+        // wasm chunk answered 404 leaves the page without JavaScript.
+        .nest_service(&format!("/{}", state.leptos_options.site_pkg_dir), ServeDir::new(pkg_directory))
         .leptos_routes_with_context(
             &state,
             routes,

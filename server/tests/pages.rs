@@ -71,3 +71,42 @@ async fn tickets_record_the_channel_they_came_through(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["source"], "web");
 }
+
+/// The build's files keep their own status while pages render around them.
+/// leptos_axum's fallback file handler could answer `/pkg/guichet.css` with
+/// the 404 of the page it rendered at the same moment for `/favicon.ico`
+/// (seen 74 times in 100 on the release build): `/pkg` is now served from
+/// disk on its own route.
+#[sqlx::test(migrations = false)]
+async fn build_files_answer_200_while_missing_pages_answer_404(pool: PgPool) {
+    let site_root = std::env::temp_dir().join(format!("guichet-site-{}", std::process::id()));
+    std::fs::create_dir_all(site_root.join("pkg")).unwrap();
+    let stylesheet = "body { color: rebeccapurple }";
+    std::fs::write(site_root.join("pkg/guichet.css"), stylesheet).unwrap();
+    let app =
+        TestApp::spawn_serving(pool, app::services::Settings::default(), site_root.to_str().unwrap()).await;
+    let client = app.browser();
+
+    let mut requests = Vec::new();
+    for _ in 0..100 {
+        let (client, css, favicon) = (client.clone(), app.url("/pkg/guichet.css"), app.url("/favicon.ico"));
+        requests.push(tokio::spawn(async move {
+            let (css, missing) = tokio::join!(client.get(css).send(), client.get(favicon).send());
+            let css = css.unwrap();
+            let status = css.status();
+            let content_type = css.headers()["content-type"].to_str().unwrap().to_string();
+            (status, content_type, css.text().await.unwrap(), missing.unwrap().status())
+        }));
+    }
+    for request in requests {
+        let (status, content_type, body, missing) = request.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(content_type.starts_with("text/css"), "{content_type}");
+        assert_eq!(body, stylesheet);
+        assert_eq!(missing, StatusCode::NOT_FOUND);
+    }
+
+    let response = client.get(app.url("/pkg/missing.wasm")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    std::fs::remove_dir_all(&site_root).unwrap();
+}

@@ -5,6 +5,7 @@ pub mod admin_notifications;
 pub mod admin_users;
 pub mod errors;
 pub mod home;
+pub mod lazy;
 pub mod login;
 pub mod new_ticket;
 pub mod notifications;

@@ -25,10 +25,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, settings: Settings) -> TestApp {
+        Self::spawn_serving(pool, settings, "target/site").await
+    }
+
+    /// Like [`TestApp::spawn_with`], serving the build's files from `site_root`.
+    pub async fn spawn_serving(pool: PgPool, settings: Settings, site_root: &str) -> TestApp {
         server::database::migrate(&pool).await.expect("migrations");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
-        let leptos_options = LeptosOptions::builder().output_name("guichet").site_addr(address).build();
+        let leptos_options =
+            LeptosOptions::builder().output_name("guichet").site_addr(address).site_root(site_root).build();
         let state = server::AppState {
             leptos_options,
             context: ServerContext {
