@@ -232,11 +232,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Weight { site, output } => {
-            let files = weight::measure(&site)?;
-            for file in &files {
+            let weight = weight::measure(&site)?;
+            for file in &weight.files {
                 println!("{:<24} raw {:>9} gzip {:>9} brotli {:>9}", file.name, file.raw, file.gzip, file.brotli);
             }
-            std::fs::write(&output, serde_json::to_string_pretty(&files)?)?;
+            for page in &weight.split_pages {
+                println!("split page {:<48} brotli {:>9}", page.name, page.brotli);
+            }
+            std::fs::write(&output, serde_json::to_string_pretty(&weight)?)?;
             Ok(())
         }
         Command::Report {

@@ -3,7 +3,7 @@
 
 use crate::load::Measurement;
 use crate::scenarios::{Row, RunResult};
-use crate::weight::FileWeight;
+use crate::weight::Weight;
 use serde::Deserialize;
 use sqlx::postgres::PgPool;
 use std::fmt::Write as _;
@@ -13,7 +13,7 @@ pub struct ReportInputs {
     /// The main run (the largest scale), then the scaling runs, smallest first.
     pub main: RunResult,
     pub scales: Vec<RunResult>,
-    pub weight: Option<Vec<FileWeight>>,
+    pub weight: Option<Weight>,
     pub hydration: Option<Hydration>,
     /// The live-stream benchmark (issue 4), when it ran.
     pub live: Option<crate::live::LiveResults>,
@@ -332,7 +332,8 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
 
     let _ = writeln!(out, "## Frontend weight\n");
     match &inputs.weight {
-        Some(files) => {
+        Some(weight) => {
+            let files = &weight.files;
             let _ = writeln!(
                 out,
                 "`cargo leptos build --release --split` output (site root `target/bench/site`), `pkg/`, in bytes.\n"
@@ -368,6 +369,14 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
                  The pages of `app/src/pages/lazy.rs` load their chunks on their first visit.\n",
                 wasm as f64 / 1024.0
             );
+            if !weight.split_pages.is_empty() {
+                let _ = writeln!(out, "| split page (lazy view) | its chunks, brotli -q 11 |");
+                let _ = writeln!(out, "|---|---:|");
+                for page in &weight.split_pages {
+                    let _ = writeln!(out, "| {} | {} |", page.name, page.brotli);
+                }
+                let _ = writeln!(out);
+            }
         }
         None => {
             let _ = writeln!(out, "Not measured in this run.\n");

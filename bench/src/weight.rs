@@ -8,6 +8,25 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
+/// What `weight` measures: every file, and what each split page adds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Weight {
+    pub files: Vec<FileWeight>,
+    /// Per split page, the brotli bytes of the chunks its first visit loads
+    /// (its own and those it shares with other split pages), from
+    /// wasm-split's `__wasm_split_manifest.json`; empty without `--split`.
+    pub split_pages: Vec<PageWeight>,
+}
+
+/// The wasm a split page loads on its first visit, on top of the first page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageWeight {
+    /// The lazy function's name, e.g. `__ticket_route_view_<hash>`.
+    pub name: String,
+    /// Sum of its chunks' brotli -q 11 bytes.
+    pub brotli: u64,
+}
+
 /// One file of the site's `pkg/`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileWeight {
@@ -33,8 +52,30 @@ fn is_first_page(name: &str) -> bool {
     !name.ends_with(".wasm") || name.starts_with("guichet")
 }
 
-/// The wasm, JS and CSS files under `site/pkg`, by name.
-pub fn measure(site: &Path) -> anyhow::Result<Vec<FileWeight>> {
+/// The files under `site/pkg` and what each split page adds.
+pub fn measure(site: &Path) -> anyhow::Result<Weight> {
+    let files = measure_files(site)?;
+    let manifest = site.join("pkg/__wasm_split_manifest.json");
+    let mut split_pages = Vec::new();
+    if manifest.exists() {
+        let chunks: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_slice(&std::fs::read(&manifest)?).with_context(|| format!("reading {}", manifest.display()))?;
+        for (name, chunks) in chunks {
+            let brotli = chunks
+                .iter()
+                .map(|chunk| {
+                    let file = format!("{chunk}.wasm");
+                    files.iter().find(|weight| weight.name == file).map(|weight| weight.brotli).unwrap_or(0)
+                })
+                .sum();
+            split_pages.push(PageWeight { name, brotli });
+        }
+    }
+    Ok(Weight { files, split_pages })
+}
+
+/// The wasm, JS and CSS files under `site/pkg`: every page's first, then by name.
+fn measure_files(site: &Path) -> anyhow::Result<Vec<FileWeight>> {
     let directory = site.join("pkg");
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&directory).with_context(|| format!("reading {}", directory.display()))? {
