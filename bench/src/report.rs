@@ -345,10 +345,27 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
                     (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli)
                 })
             };
-            for file in files {
-                let loaded_by = if file.first_page { "every page" } else { "split pages, first visit" };
+            // wasm-split's shared chunks (`chunk_<n>.wasm`, dozens of small
+            // files) make one row; every other file has its own.
+            let is_shared_chunk = |name: &str| name.starts_with("chunk_") && name.ends_with(".wasm");
+            for file in files.iter().filter(|file| !is_shared_chunk(&file.name)) {
+                let loaded_by = if file.first_page { "every page" } else { "that split page, first visit" };
                 let _ =
                     writeln!(out, "| {} | {loaded_by} | {} | {} | {} |", file.name, file.raw, file.gzip, file.brotli);
+            }
+            let shared: Vec<_> = files.iter().filter(|file| is_shared_chunk(&file.name)).collect();
+            if !shared.is_empty() {
+                let sum = shared.iter().fold((0, 0, 0), |total, file| {
+                    (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli)
+                });
+                let _ = writeln!(
+                    out,
+                    "| `chunk_*.wasm` ({} files of code shared by split pages) | split pages needing them, first visit | {} | {} | {} |",
+                    shared.len(),
+                    sum.0,
+                    sum.1,
+                    sum.2
+                );
             }
             let first = sum(true);
             let chunks = sum(false);
@@ -370,6 +387,11 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
                 wasm as f64 / 1024.0
             );
             if !weight.split_pages.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "What a split page's first visit loads on top of the first page (its own file and the shared \
+                     chunks it needs, from wasm-split's manifest):\n"
+                );
                 let _ = writeln!(out, "| split page (lazy view) | its chunks, brotli -q 11 |");
                 let _ = writeln!(out, "|---|---:|");
                 for page in &weight.split_pages {
