@@ -341,9 +341,10 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             let _ = writeln!(out, "| file | loaded by | raw | gzip -9 | brotli -q 11 |");
             let _ = writeln!(out, "|---|---|---:|---:|---:|");
             let sum = |first_page: bool| {
-                files.iter().filter(|file| file.first_page == first_page).fold((0, 0, 0), |total, file| {
-                    (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli)
-                })
+                files
+                    .iter()
+                    .filter(|file| file.first_page == first_page)
+                    .fold((0, 0, 0), |total, file| (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli))
             };
             // wasm-split's shared chunks (`chunk_<n>.wasm`, dozens of small
             // files) make one row; every other file has its own.
@@ -355,9 +356,9 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             }
             let shared: Vec<_> = files.iter().filter(|file| is_shared_chunk(&file.name)).collect();
             if !shared.is_empty() {
-                let sum = shared.iter().fold((0, 0, 0), |total, file| {
-                    (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli)
-                });
+                let sum = shared
+                    .iter()
+                    .fold((0, 0, 0), |total, file| (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli));
                 let _ = writeln!(
                     out,
                     "| `chunk_*.wasm` ({} files of code shared by split pages) | split pages needing them, first visit | {} | {} | {} |",
@@ -373,8 +374,11 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             if chunks.0 > 0 {
                 let _ = writeln!(out, "| **all chunks** | | {} | {} | {} |", chunks.0, chunks.1, chunks.2);
             }
-            let wasm: u64 =
-                files.iter().filter(|file| file.first_page && file.name.ends_with(".wasm")).map(|file| file.brotli).sum();
+            let wasm: u64 = files
+                .iter()
+                .filter(|file| file.first_page && file.name.ends_with(".wasm"))
+                .map(|file| file.brotli)
+                .sum();
             let verdict = if wasm <= 400 * 1000 {
                 "✅".to_string()
             } else {

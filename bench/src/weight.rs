@@ -59,7 +59,8 @@ pub fn measure(site: &Path) -> anyhow::Result<Weight> {
     let mut split_pages = Vec::new();
     if manifest.exists() {
         let chunks: std::collections::BTreeMap<String, Vec<String>> =
-            serde_json::from_slice(&std::fs::read(&manifest)?).with_context(|| format!("reading {}", manifest.display()))?;
+            serde_json::from_slice(&std::fs::read(&manifest)?)
+                .with_context(|| format!("reading {}", manifest.display()))?;
         for (name, chunks) in chunks {
             let brotli = chunks
                 .iter()

@@ -83,8 +83,7 @@ async fn build_files_answer_200_while_missing_pages_answer_404(pool: PgPool) {
     std::fs::create_dir_all(site_root.join("pkg")).unwrap();
     let stylesheet = "body { color: rebeccapurple }";
     std::fs::write(site_root.join("pkg/guichet.css"), stylesheet).unwrap();
-    let app =
-        TestApp::spawn_serving(pool, app::services::Settings::default(), site_root.to_str().unwrap()).await;
+    let app = TestApp::spawn_serving(pool, app::services::Settings::default(), site_root.to_str().unwrap()).await;
     let client = app.browser();
 
     let mut requests = Vec::new();
