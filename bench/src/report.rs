@@ -3,7 +3,7 @@
 
 use crate::load::Measurement;
 use crate::scenarios::{Row, RunResult};
-use crate::weight::Weight;
+use crate::weight::{Weight, totals};
 use serde::Deserialize;
 use sqlx::postgres::PgPool;
 use std::fmt::Write as _;
@@ -340,12 +340,6 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             );
             let _ = writeln!(out, "| file | loaded by | raw | gzip -9 | brotli -q 11 |");
             let _ = writeln!(out, "|---|---|---:|---:|---:|");
-            let sum = |first_page: bool| {
-                files
-                    .iter()
-                    .filter(|file| file.first_page == first_page)
-                    .fold((0, 0, 0), |total, file| (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli))
-            };
             // wasm-split's shared chunks (`chunk_<n>.wasm`, dozens of small
             // files) make one row; every other file has its own.
             let is_shared_chunk = |name: &str| name.starts_with("chunk_") && name.ends_with(".wasm");
@@ -356,9 +350,7 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
             }
             let shared: Vec<_> = files.iter().filter(|file| is_shared_chunk(&file.name)).collect();
             if !shared.is_empty() {
-                let sum = shared
-                    .iter()
-                    .fold((0, 0, 0), |total, file| (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli));
+                let sum = totals(shared.iter().copied());
                 let _ = writeln!(
                     out,
                     "| `chunk_*.wasm` ({} files of code shared by split pages) | split pages needing them, first visit | {} | {} | {} |",
@@ -368,8 +360,8 @@ pub async fn render(inputs: &ReportInputs) -> anyhow::Result<String> {
                     sum.2
                 );
             }
-            let first = sum(true);
-            let chunks = sum(false);
+            let first = totals(files.iter().filter(|file| file.first_page));
+            let chunks = totals(files.iter().filter(|file| !file.first_page));
             let _ = writeln!(out, "| **first page** | | {} | {} | {} |", first.0, first.1, first.2);
             if chunks.0 > 0 {
                 let _ = writeln!(out, "| **all chunks** | | {} | {} | {} |", chunks.0, chunks.1, chunks.2);

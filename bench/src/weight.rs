@@ -37,12 +37,12 @@ pub struct FileWeight {
     pub brotli: u64,
     /// Loaded by every page (the main wasm module, the JS and the CSS); false
     /// for the wasm chunks that only split pages load, on their first visit.
-    #[serde(default = "loaded_by_every_page")]
     pub first_page: bool,
 }
 
-fn loaded_by_every_page() -> bool {
-    true
+/// Raw, gzip and brotli bytes of `files` together.
+pub fn totals<'a>(files: impl IntoIterator<Item = &'a FileWeight>) -> (u64, u64, u64) {
+    files.into_iter().fold((0, 0, 0), |total, file| (total.0 + file.raw, total.1 + file.gzip, total.2 + file.brotli))
 }
 
 /// Whether `name` (a file of `pkg/`) is loaded by every page. The main

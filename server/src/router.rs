@@ -1,5 +1,6 @@
 //! The HTTP router: pages and server functions (Leptos), the JSON API under
-//! `/api/v1`, the build's files under `/pkg`, the other static files, and the session layer around all of them.
+//! `/api/v1`, the build's files under `/pkg`, the other static files, and
+//! the session layer around all of them.
 
 use app::functions::ssr::CallerCache;
 use app::services::ServerContext;
