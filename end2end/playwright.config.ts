@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import type { LanguageOptions } from './tests/i18n';
 
 // End-to-end tests of Guichet. Run them with `scripts/test e2e` from the
 // repository root: it builds the app (`cargo leptos build --split`), recreates the
@@ -7,10 +8,11 @@ import { defineConfig } from '@playwright/test';
 // Playwright starts the servers itself (`webServer` below) on a fresh, empty
 // database; the first applies the migrations and loads the demo accounts.
 
-const PORT = 3100;
+// GUICHET_E2E_PORT moves both instances (default 3100 and 3101), so that two
+// runs can share the machine; tests read the ports from tests/ports.ts.
+import { FIRST_PORT as PORT, PROXY_PORT, SECOND_PORT } from './tests/ports';
 const BASE_URL = `http://127.0.0.1:${PORT}`;
-// A second instance on the same database (live.spec.ts knows this port too).
-const SECOND_PORT = 3101;
+// A second instance on the same database (live.spec.ts talks to it too).
 const DATABASE_URL =
   process.env.GUICHET_E2E_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/guichet_e2e';
 
@@ -28,7 +30,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export default defineConfig({
+export default defineConfig<LanguageOptions>({
   testDir: './tests',
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
@@ -45,18 +47,28 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  // Every test runs twice: hydrated (wasm) and as plain HTML forms without
-  // JavaScript, which Guichet supports too.
-  projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true } },
-    { name: 'no-js', use: { javaScriptEnabled: false } },
-  ],
+  // Every test runs four times: hydrated (wasm) and as plain HTML forms
+  // without JavaScript, which Guichet supports too, each in English and in
+  // French (the browser's locale and Accept-Language; tests read their texts
+  // from the catalogues through tests/i18n.ts).
+  projects: (['hydrated', 'no-js'] as const).flatMap((mode) =>
+    (['en', 'fr'] as const).map((language) => ({
+      name: `${mode}-${language}`,
+      use: {
+        javaScriptEnabled: mode === 'hydrated',
+        language,
+        locale: language === 'fr' ? 'fr-FR' : 'en-US',
+        extraHTTPHeaders: { 'Accept-Language': language },
+      },
+    })),
+  ),
   // Two instances on one database, as behind a load balancer: the live
   // tests (live.spec.ts) put people on different instances. Playwright starts
   // them in order and waits for each URL, so only the first one migrates the
   // empty database and loads the demo data; the second finds both done.
   webServer: [
-    server(PORT, { GUICHET_DEMO_DATA: '1' }),
+    // live.spec.ts reaches the first instance through a TCP proxy too.
+    server(PORT, { GUICHET_DEMO_DATA: '1', GUICHET_TRUSTED_ORIGINS: `http://127.0.0.1:${PROXY_PORT}` }),
     server(SECOND_PORT, {}),
   ],
 });
@@ -81,9 +93,16 @@ function server(port: number, extraEnv: Record<string, string>) {
       LEPTOS_OUTPUT_NAME: 'guichet',
       LEPTOS_SITE_PKG_DIR: 'pkg',
       GUICHET_PUBLIC_URL: url,
+      // One key for both instances, as behind a load balancer: it seals
+      // two-factor secrets (two_factor.spec.ts) and signs form errors.
+      GUICHET_SECRET_KEY: 'guichet-e2e-secret-key',
       // Every test connects from 127.0.0.1: don't let the per-address
       // throttle of failed log-ins lock the later tests out.
       GUICHET_LOGIN_FAILURES_PER_ADDRESS: '1000',
+      // Nor the request rate limits (every client is on loopback).
+      GUICHET_RATE_LIMIT_EXEMPT_LOOPBACK: '1',
+      // The tests' webhooks point at stand-ins on loopback (http://127.0.0.1:...).
+      GUICHET_WEBHOOK_ALLOW_PRIVATE: '1',
       RUST_LOG: process.env.RUST_LOG || 'info,sqlx=warn,tower_sessions=warn',
       ...extraEnv,
     },

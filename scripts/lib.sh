@@ -79,18 +79,35 @@ ensure_node() {
 # Rust / build tools
 # ---------------------------------------------------------------------------
 
-# Version of the wasm-bindgen crate pinned in Cargo.lock (empty if none).
-locked_wasm_bindgen_version() {
+# locked_version CRATE: the version of CRATE pinned in Cargo.lock (empty if none).
+locked_version() {
     local lock="$PROJECT_ROOT/Cargo.lock"
     [[ -f $lock ]] || return 0
-    awk '
-        /^\[\[package\]\]/ { in_wb = 0; next }
-        /^name = "wasm-bindgen"$/ { in_wb = 1; next }
-        in_wb && /^version = "/ { gsub(/^version = "|"$/, ""); print; exit }
+    awk -v name="$1" '
+        /^\[\[package\]\]/ { in_package = 0; next }
+        $0 == "name = \"" name "\"" { in_package = 1; next }
+        in_package && /^version = "/ { gsub(/^version = "|"$/, ""); print; exit }
     ' "$lock"
 }
 
-ensure_rust_tools() {
+# sqlx-cli at the sqlx version of Cargo.lock, PostgreSQL only: `cargo sqlx
+# prepare` writes and checks the checked queries' offline data (.sqlx/).
+ensure_sqlx_cli() {
+    local want have
+    want="$(locked_version sqlx)"
+    [[ -n $want ]] || die "no sqlx package in Cargo.lock"
+    have="$(sqlx --version 2>/dev/null | awk '{print $2}' || true)"
+    if [[ $have == "$want" ]]; then
+        step "sqlx-cli $want present (matches Cargo.lock)"
+    else
+        step "installing sqlx-cli $want to match Cargo.lock (found: ${have:-none}; takes a few minutes)"
+        cargo install sqlx-cli --locked --version "$want" --no-default-features --features postgres,rustls --force
+    fi
+}
+
+# cargo, rustup, the wasm target and the rustfmt and clippy components: what
+# the lint gates (scripts/test lint) need, without the build tools.
+ensure_rust_toolchain() {
     command -v cargo >/dev/null 2>&1 || die "cargo not found (looked on PATH and in ~/.cargo/bin); install Rust with rustup"
     command -v rustup >/dev/null 2>&1 || die "rustup not found (looked on PATH and in ~/.cargo/bin)"
 
@@ -101,6 +118,20 @@ ensure_rust_tools() {
         rustup target add wasm32-unknown-unknown
     fi
 
+    local component
+    for component in rustfmt clippy; do
+        if rustup component list --installed | grep -q "^$component"; then
+            step "rust component $component present"
+        else
+            step "rustup component add $component"
+            rustup component add "$component"
+        fi
+    done
+}
+
+ensure_rust_tools() {
+    ensure_rust_toolchain
+
     local have
     have="$(cargo leptos --version 2>/dev/null || true)"
     if grep -qwF "$CARGO_LEPTOS_VERSION" <<<"$have"; then
@@ -110,8 +141,10 @@ ensure_rust_tools() {
         cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
     fi
 
+    ensure_sqlx_cli
+
     local want
-    want="$(locked_wasm_bindgen_version)"
+    want="$(locked_version wasm-bindgen)"
     if [[ -z $want ]]; then
         warn "no wasm-bindgen package in Cargo.lock; skipping the wasm-bindgen-cli check"
     else
@@ -360,4 +393,26 @@ ensure_postgres() {
     if [[ $unaccent != 1 ]]; then
         warn "the unaccent extension is not available on $PG_BASE_URL (Debian: install postgresql-contrib on that server)"
     fi
+}
+
+# ---------------------------------------------------------------------------
+# Checked SQL (sqlx's query! macros and their offline data in .sqlx/)
+# ---------------------------------------------------------------------------
+
+# The cargo arguments `cargo sqlx prepare` compiles with: every crate with
+# checked queries, on the server side (`app` gets `ssr` from `server`; a
+# `--workspace` build would add `hydrate` too).
+SQLX_PREPARE_CARGO_ARGS=(-p server -p bench --all-targets)
+
+# sqlx_prepare [--check] : recreate database guichet_sqlx (GUICHET_SQLX_DATABASE), apply the
+# migrations, and write .sqlx/ from it (or, with --check, fail when .sqlx/
+# differs from what the queries and migrations give now). Needs ensure_postgres.
+sqlx_prepare() {
+    local database="${GUICHET_SQLX_DATABASE:-guichet_sqlx}"
+    recreate_database "$database"
+    step "sqlx migrate run ($database)"
+    DATABASE_URL="$PG_BASE_URL/$database" sqlx migrate run --source "$PROJECT_ROOT/migrations"
+    step "cargo sqlx prepare --workspace $* -- ${SQLX_PREPARE_CARGO_ARGS[*]}"
+    (cd "$PROJECT_ROOT" &&
+        DATABASE_URL="$PG_BASE_URL/$database" cargo sqlx prepare --workspace "$@" -- "${SQLX_PREPARE_CARGO_ARGS[@]}")
 }

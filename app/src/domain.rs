@@ -1,5 +1,7 @@
 //! Domain types shared by the server and the browser (see docs/DESIGN.md vocabulary).
 
+use crate::error::AppError;
+use crate::t;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +36,15 @@ impl Role {
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Agent | Role::Admin)
     }
+
+    /// The role's name for people, in the viewer's language.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Requester => t!(role.requester),
+            Role::Agent => t!(role.agent),
+            Role::Admin => t!(role.admin),
+        }
+    }
 }
 
 impl fmt::Display for Role {
@@ -49,7 +60,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|role| role.as_str() == text)
-            .ok_or_else(|| "must be one of requester, agent, admin".to_string())
+            .ok_or_else(|| t!(errors.one_of, values = "requester, agent, admin"))
     }
 }
 
@@ -67,6 +78,21 @@ pub struct User {
     /// Discord's numeric snowflake id, digits only.
     pub discord_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The language the user reads Guichet and its emails in, `fr` or `en`;
+    /// `None` (or a language Guichet no longer speaks): the desk's default.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The IANA time zone the user reads dates in, e.g. `Europe/Paris`;
+    /// `None`: the desk's (`GUICHET_TIME_ZONE`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+impl User {
+    /// The user's own language, if they chose one Guichet speaks.
+    pub fn language(&self) -> Option<crate::i18n::Language> {
+        self.language.as_deref().and_then(crate::i18n::parse_language)
+    }
 }
 
 /// The minimal reference to a user embedded in tickets, messages and events.
@@ -80,12 +106,16 @@ pub struct UserReference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub users: Vec<User>,
+    /// The ids of the listed users who have two-factor authentication on.
+    #[serde(default)]
+    pub two_factor_user_ids: Vec<i64>,
     /// Pass as `after` to get the next page; `None` on the last page.
     pub next_after: Option<String>,
 }
 
 /// What a new account needs (web form and `POST /api/v1/auth/register`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Its `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// 3–32 characters: letters, digits, `_`, `-`, `.`; unique ignoring case.
     pub username: String,
@@ -98,6 +128,19 @@ pub struct Registration {
     /// Digits only.
     #[serde(default)]
     pub discord_id: Option<String>,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Registration")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field("discord_username", &self.discord_username)
+            .field("discord_id", &self.discord_id)
+            .finish()
+    }
 }
 
 /// How urgent a ticket is; ordered `low < medium < high < urgent`.
@@ -177,7 +220,7 @@ macro_rules! wire_enum {
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 $type::ALL.iter().copied().find(|value| value.as_str() == text).ok_or_else(|| {
-                    format!("must be one of {}", $type::ALL.iter().map(|value| value.as_str()).collect::<Vec<_>>().join(", "))
+                    t!(errors.one_of, values = $type::ALL.iter().map(|value| value.as_str()).collect::<Vec<_>>().join(", "))
                 })
             }
         }
@@ -202,15 +245,41 @@ impl Status {
         matches!(self, Status::Resolved | Status::Closed)
     }
 
-    /// Words for people, e.g. "in progress".
+    /// Words for people, in the viewer's language, e.g. "in progress".
     pub fn label(self) -> &'static str {
         match self {
-            Status::Open => "open",
-            Status::InProgress => "in progress",
-            Status::Pending => "pending",
-            Status::Resolved => "resolved",
-            Status::Closed => "closed",
-            Status::Escalated => "escalated",
+            Status::Open => t!(status.open),
+            Status::InProgress => t!(status.in_progress),
+            Status::Pending => t!(status.pending),
+            Status::Resolved => t!(status.resolved),
+            Status::Closed => t!(status.closed),
+            Status::Escalated => t!(status.escalated),
+        }
+    }
+
+    /// `count` tickets of this status, with the language's plural rules:
+    /// "1 ticket ouvert", "3 tickets ouverts".
+    pub fn count_label(self, count: i64) -> String {
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        match self {
+            Status::Open => t!(status_count.open, count = count),
+            Status::InProgress => t!(status_count.in_progress, count = count),
+            Status::Pending => t!(status_count.pending, count = count),
+            Status::Resolved => t!(status_count.resolved, count = count),
+            Status::Closed => t!(status_count.closed, count = count),
+            Status::Escalated => t!(status_count.escalated, count = count),
+        }
+    }
+}
+
+impl Priority {
+    /// Words for people, in the viewer's language, e.g. "urgent".
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => t!(priority.low),
+            Priority::Medium => t!(priority.medium),
+            Priority::High => t!(priority.high),
+            Priority::Urgent => t!(priority.urgent),
         }
     }
 }
@@ -283,18 +352,171 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
-/// One line of a ticket's history.
+/// One line of a ticket's history. In JSON, `change` is flattened: the
+/// event has `action` and `data` beside `id`, `actor` and `created_at`
+/// (see [`TicketChange`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketEvent {
     pub id: i64,
-    /// created, status_changed, priority_changed, category_changed, assigned,
-    /// unassigned, replied, note_added, escalated, reopened.
-    pub action: String,
+    /// What changed: its `action` and `data`.
+    #[serde(flatten)]
+    pub change: TicketChange,
     /// `None` when the system acted.
     pub actor: Option<UserReference>,
-    /// `{"from", "to"}` for changes, `{"reason"}` for escalations, `{"message_id"}` for messages.
-    pub data: serde_json::Value,
     pub created_at: DateTime<Utc>,
+}
+
+/// What happened to a ticket: one variant per `ticket_events.action`, its
+/// fields being the row's `data`. Serialised adjacently tagged, as the rows
+/// store it and the API shows it: `{"action": "status_changed", "data":
+/// {"from": "open", "to": "pending"}}`. Never carries message text (only
+/// message ids): the text stays in `messages`, where its kind guards it.
+///
+/// Adding a variant means deciding, where the compiler asks, its audience,
+/// its notifications, its timeline line and its toast; the migration's
+/// `ticket_events_action_check` must list its action too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", content = "data", rename_all = "snake_case")]
+pub enum TicketChange {
+    /// The ticket was opened, with its first status and priority.
+    Created { status: Status, priority: Priority },
+    /// The status moved; `reason` says why when the system moved it (e.g.
+    /// "requester replied"), and is absent from the JSON otherwise.
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The priority changed.
+    PriorityChanged { from: Priority, to: Priority },
+    /// The category changed: category slugs.
+    CategoryChanged { from: String, to: String },
+    /// The ticket was given to an agent or admin (`from`: the previous assignee, if any).
+    Assigned { from: Option<UserReference>, to: UserReference },
+    /// The ticket was taken from its assignee.
+    Unassigned { from: UserReference },
+    /// A public reply was added (`messages.id`).
+    Replied { message_id: i64 },
+    /// An internal note was added (`messages.id`): staff only.
+    NoteAdded { message_id: i64 },
+    /// The ticket was escalated from status `from`, with the required
+    /// reason. `from` is absent from rows that did not record it (written
+    /// outside the service layer); the services always set it.
+    Escalated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Status>,
+        /// Staff only: empty (and absent from the JSON) in the change as a
+        /// requester sees it ([`TicketChange::as_seen_by`]).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+    },
+    /// A resolved or closed ticket was opened again; `reason` as for `StatusChanged`.
+    Reopened {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// Who may see a ticket event, besides the right to see the ticket itself:
+/// `everyone` who may see the ticket (its requester, agents, admins), or
+/// `staff` only (agents and admins). Stored in `ticket_events.audience`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "event_audience", rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Everyone,
+    Staff,
+}
+
+impl Audience {
+    /// Whether a user of `role` who may see the ticket may see an event of
+    /// this audience: requesters never see staff-only events (internal notes).
+    pub fn admits(self, role: Role) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Staff => role.is_staff(),
+        }
+    }
+}
+
+impl TicketChange {
+    /// Who may see this change (from the seeds: requesters never see
+    /// internal notes).
+    pub fn audience(&self) -> Audience {
+        match self {
+            TicketChange::NoteAdded { .. } => Audience::Staff,
+            TicketChange::Created { .. }
+            | TicketChange::StatusChanged { .. }
+            | TicketChange::PriorityChanged { .. }
+            | TicketChange::CategoryChanged { .. }
+            | TicketChange::Assigned { .. }
+            | TicketChange::Unassigned { .. }
+            | TicketChange::Replied { .. }
+            | TicketChange::Escalated { .. }
+            | TicketChange::Reopened { .. } => Audience::Everyone,
+        }
+    }
+
+    /// This change as someone of `role` is shown it, once its
+    /// [`TicketChange::audience`] admits them: requesters learn that their
+    /// ticket was escalated, never the reason staff gave (issue 14: it is
+    /// staff-only, like internal notes; the stored row keeps it). The one
+    /// place that decides what of a change reaches requesters: the ticket's
+    /// history (page and API) and the live stream both go through it.
+    pub fn as_seen_by(self, role: Role) -> TicketChange {
+        if role.is_staff() {
+            return self;
+        }
+        match self {
+            TicketChange::Escalated { from, .. } => TicketChange::Escalated { from, reason: String::new() },
+            // Nothing else carries words staff typed: status reasons are the
+            // system's ("requester replied"), message text stays in `messages`.
+            change @ (TicketChange::Created { .. }
+            | TicketChange::StatusChanged { .. }
+            | TicketChange::PriorityChanged { .. }
+            | TicketChange::CategoryChanged { .. }
+            | TicketChange::Assigned { .. }
+            | TicketChange::Unassigned { .. }
+            | TicketChange::Replied { .. }
+            | TicketChange::NoteAdded { .. }
+            | TicketChange::Reopened { .. }) => change,
+        }
+    }
+
+    /// The stored and wire name of the action, e.g. `"status_changed"`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            TicketChange::Created { .. } => "created",
+            TicketChange::StatusChanged { .. } => "status_changed",
+            TicketChange::PriorityChanged { .. } => "priority_changed",
+            TicketChange::CategoryChanged { .. } => "category_changed",
+            TicketChange::Assigned { .. } => "assigned",
+            TicketChange::Unassigned { .. } => "unassigned",
+            TicketChange::Replied { .. } => "replied",
+            TicketChange::NoteAdded { .. } => "note_added",
+            TicketChange::Escalated { .. } => "escalated",
+            TicketChange::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// Reads a stored row's `action` and `data` columns.
+    ///
+    /// Errors: an unknown action, or data without the action's fields.
+    pub fn from_stored(action: &str, data: serde_json::Value) -> Result<TicketChange, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"action": action, "data": data}))
+    }
+
+    /// The `data` column of this change: its fields as a JSON object.
+    pub fn data(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut object)) => object.remove("data").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
 }
 
 /// A ticket with its conversation and history, as the caller may see them.
@@ -303,6 +525,19 @@ pub struct TicketDetail {
     pub ticket: Ticket,
     pub messages: Vec<Message>,
     pub events: Vec<TicketEvent>,
+    /// The requester's Discord name and id, for agents and admins (absent
+    /// for requesters, and when the account gave none): where to find them
+    /// on a Discord community's server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_discord: Option<DiscordIdentity>,
+}
+
+/// A Discord account as a user gave it at registration: the name shown on
+/// Discord and the numeric user id (a snowflake, as text), either optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscordIdentity {
+    pub username: Option<String>,
+    pub id: Option<String>,
 }
 
 /// What a new ticket needs (web form and `POST /api/v1/tickets`).
@@ -322,6 +557,101 @@ pub struct NewTicket {
     /// A JSON object of at most 16 KiB.
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
+}
+
+/// Sets a ticket's status (`PUT /api/v1/tickets/{id}/status`, server
+/// function `change_status`); see `services::tickets::change_status` for who
+/// may make which transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: Status,
+}
+
+/// A reply or an internal note on a ticket (`POST /api/v1/tickets/{id}/messages`,
+/// server function `add_message`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    /// 1–20,000 characters once trimmed (the service checks).
+    pub body: String,
+    /// `reply` or `internal_note` (agents and admins); `system` is refused.
+    pub kind: MessageKind,
+}
+
+/// Changes priority and/or category (`PATCH /api/v1/tickets/{id}`, server
+/// function `update_ticket`); `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketEdit {
+    pub priority: Option<Priority>,
+    /// A category slug; the service checks that it is an active category.
+    pub category: Option<String>,
+}
+
+/// Gives a ticket to an agent or admin, or takes it back (`None`)
+/// (`POST /api/v1/tickets/{id}/assign` and server function `assign_ticket`,
+/// both with the field `agent_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub assignee_id: Option<i64>,
+}
+
+/// Escalates a ticket (`POST /api/v1/tickets/{id}/escalate`, server function
+/// `escalate_ticket`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// Required, at most 1,000 characters once trimmed (the service checks).
+    pub reason: String,
+}
+
+/// The one parser from the strings of forms and JSON bodies to the ticket
+/// commands, shared by the server functions and the REST API. Errors are
+/// 422s naming the form's field (`status`, `kind`, `priority`, `agent_id`).
+impl StatusChange {
+    /// `status`: one of the [`Status`] names.
+    ///
+    /// Errors: 422 on `status`, e.g. "must be one of open, in_progress, ...".
+    pub fn parse(status: &str) -> Result<StatusChange, AppError> {
+        let status = status.parse().map_err(|reason| AppError::field("status", reason))?;
+        Ok(StatusChange { status })
+    }
+}
+
+impl NewMessage {
+    /// `body` as written; `kind` empty or absent means `reply`.
+    ///
+    /// Errors: 422 on `kind` for an unknown kind.
+    pub fn parse(body: String, kind: Option<&str>) -> Result<NewMessage, AppError> {
+        let kind = match kind {
+            None | Some("") => MessageKind::Reply,
+            Some(text) => text.parse().map_err(|reason| AppError::field("kind", reason))?,
+        };
+        Ok(NewMessage { body, kind })
+    }
+}
+
+impl TicketEdit {
+    /// Empty or absent fields are left unchanged.
+    ///
+    /// Errors: 422 on `priority` for an unknown priority.
+    pub fn parse(priority: Option<&str>, category: Option<&str>) -> Result<TicketEdit, AppError> {
+        let priority = match priority.filter(|text| !text.is_empty()) {
+            Some(text) => Some(text.parse().map_err(|reason| AppError::field("priority", reason))?),
+            None => None,
+        };
+        Ok(TicketEdit { priority, category: category.filter(|text| !text.is_empty()).map(str::to_string) })
+    }
+}
+
+impl Assignment {
+    /// A form's `agent_id`: a user id, or empty to unassign.
+    ///
+    /// Errors: 422 on `agent_id` when it is not a whole number.
+    pub fn parse(agent_id: &str) -> Result<Assignment, AppError> {
+        let assignee_id = match agent_id.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| AppError::field("agent_id", t!(field.user_id)))?),
+        };
+        Ok(Assignment { assignee_id })
+    }
 }
 
 /// Filters, sort and page of a ticket list, as strings from a URL or query
@@ -395,13 +725,59 @@ pub struct TicketStats {
     pub resolution_seconds_p90: Option<f64>,
 }
 
+/// What an API token may do, at most what its owner's role allows: `read`
+/// (GET requests only), `write` (also changes, but no admin actions),
+/// `admin` (everything the owner may do). No token may create tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    #[default]
+    Write,
+    Admin,
+}
+
+impl TokenScope {
+    /// Every scope, narrowest first.
+    pub const ALL: [TokenScope; 3] = [TokenScope::Read, TokenScope::Write, TokenScope::Admin];
+
+    /// The stored and wire name, e.g. `"read"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for TokenScope {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.pad(self.as_str())
+    }
+}
+
+impl FromStr for TokenScope {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TokenScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == text)
+            .ok_or_else(|| t!(errors.one_of, values = "read, write, admin"))
+    }
+}
+
 /// An API token as listed (the secret itself is shown only once, at creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
+    pub scope: TokenScope,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After this instant (UTC) the token is refused; `None` = never expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A newly created API token with its secret, shown once.
@@ -409,8 +785,148 @@ pub struct ApiToken {
 pub struct NewApiToken {
     pub id: i64,
     pub name: String,
+    pub scope: TokenScope,
+    /// After this instant (UTC) the token is refused; `None` = never expires.
+    pub expires_at: Option<DateTime<Utc>>,
     /// `gt_` followed by 64 hex digits (256 random bits).
     pub token: String,
+}
+
+/// Whose accounts must have two-factor authentication before they may do
+/// anything but enrol or log out (`GUICHET_REQUIRE_2FA_FOR`): `admin`, or
+/// `staff` (agents and admins). Unset: nobody's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorRequirement {
+    Admin,
+    Staff,
+}
+
+wire_enum!(TwoFactorRequirement, Admin => "admin", Staff => "staff");
+
+impl TwoFactorRequirement {
+    /// Whether an account with `role` must have two-factor authentication.
+    pub fn applies_to(self, role: Role) -> bool {
+        match self {
+            TwoFactorRequirement::Admin => role == Role::Admin,
+            TwoFactorRequirement::Staff => role.is_staff(),
+        }
+    }
+}
+
+/// The answer to a correct password: logged in, or a second step to take
+/// first (the account has two-factor authentication; see
+/// `services::two_factor::log_in_second_factor`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LogInOutcome {
+    /// The session is logged in as `user`; `must_enrol`: their role requires
+    /// two-factor authentication, which they must turn on before anything else.
+    LoggedIn { user: User, must_enrol: bool },
+    /// The password was right; the session waits for a code (or a recovery
+    /// code) for at most 5 minutes.
+    SecondFactorRequired,
+}
+
+/// An account's two-factor authentication as its Settings page shows it.
+/// Its `Debug` hides the secret and the recovery codes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    /// When it was turned on (UTC); `None`: off.
+    pub enabled_at: Option<DateTime<Utc>>,
+    /// Unused recovery codes left (of 10).
+    pub recovery_codes_left: i64,
+    /// An enrolment waiting for its first code, while off.
+    pub enrolment: Option<TwoFactorEnrolment>,
+    /// Recovery codes generated by the last change, shown this once.
+    pub new_recovery_codes: Option<Vec<String>>,
+    /// Whether the account's role must have it (`GUICHET_REQUIRE_2FA_FOR`).
+    pub required: bool,
+    /// Whether the server can keep secrets (`GUICHET_SECRET_KEY` is set);
+    /// without it, nobody can turn two-factor authentication on.
+    pub available: bool,
+}
+
+impl fmt::Debug for TwoFactorStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("TwoFactorStatus")
+            .field("enabled_at", &self.enabled_at)
+            .field("recovery_codes_left", &self.recovery_codes_left)
+            .field("enrolment", &self.enrolment)
+            .field("new_recovery_codes", &self.new_recovery_codes.as_ref().map(|_| "[redacted]"))
+            .field("required", &self.required)
+            .field("available", &self.available)
+            .finish()
+    }
+}
+
+/// What an authenticator app needs to add the account: the TOTP secret
+/// (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps) as base32 text for
+/// typing, the `otpauth://totp/...` URL, and that URL as a QR code (an SVG
+/// document rendered on the server). Its `Debug` hides all three.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorEnrolment {
+    /// Base32 (RFC 4648), in groups of four letters.
+    pub secret: String,
+    pub otpauth_url: String,
+    pub qr_svg: String,
+}
+
+impl fmt::Debug for TwoFactorEnrolment {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("TwoFactorEnrolment([redacted])")
+    }
+}
+
+/// What happened to an account's security, one line of its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountAction {
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    /// An admin turned it off for the account.
+    TwoFactorReset,
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed,
+    /// A wrong code at the second step of a log-in.
+    SecondFactorFailed,
+}
+
+wire_enum!(
+    AccountAction,
+    TwoFactorEnabled => "two_factor_enabled",
+    TwoFactorDisabled => "two_factor_disabled",
+    TwoFactorReset => "two_factor_reset",
+    RecoveryCodesRegenerated => "recovery_codes_regenerated",
+    RecoveryCodeUsed => "recovery_code_used",
+    SecondFactorFailed => "second_factor_failed",
+);
+
+impl AccountAction {
+    /// Words for people in the viewer's language, e.g. "Two-factor
+    /// authentication turned on".
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountAction::TwoFactorEnabled => t!(account_action.two_factor_enabled),
+            AccountAction::TwoFactorDisabled => t!(account_action.two_factor_disabled),
+            AccountAction::TwoFactorReset => t!(account_action.two_factor_reset),
+            AccountAction::RecoveryCodesRegenerated => t!(account_action.recovery_codes_regenerated),
+            AccountAction::RecoveryCodeUsed => t!(account_action.recovery_code_used),
+            AccountAction::SecondFactorFailed => t!(account_action.second_factor_failed),
+        }
+    }
+}
+
+/// One event of an account's history (UTC): what, who did it when not the
+/// owner (an admin), and from which client address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEvent {
+    pub id: i64,
+    pub action: AccountAction,
+    pub actor: Option<UserReference>,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// What someone is doing on a ticket, announced on the live stream and never
@@ -448,13 +964,12 @@ pub struct LiveTicketEvent {
     pub ticket_id: i64,
     /// e.g. `SUP-0042`.
     pub reference: String,
-    /// created, status_changed, priority_changed, category_changed, assigned,
-    /// unassigned, replied, note_added, escalated, reopened.
-    pub action: String,
+    /// What changed, as in [`TicketEvent::change`]: `action` and `data` in
+    /// the JSON (ids and changed values, never message text).
+    #[serde(flatten)]
+    pub change: TicketChange,
     /// `None` when the system acted.
     pub actor: Option<UserReference>,
-    /// As [`TicketEvent::data`]: ids and changed values, never message text.
-    pub data: serde_json::Value,
     pub created_at: DateTime<Utc>,
     /// Whether the receiving user is the ticket's requester or assignee.
     pub mine: bool,
@@ -560,13 +1075,26 @@ impl NotificationKind {
     /// A label for settings pages, e.g. "A ticket is assigned to me".
     pub fn label(self) -> &'static str {
         match self {
-            NotificationKind::TicketCreated => "My new ticket is received",
-            NotificationKind::TicketAssigned => "A ticket is assigned to me",
-            NotificationKind::AgentReplied => "Support replies on my ticket",
-            NotificationKind::RequesterReplied => "A requester replies (my tickets, or any unassigned one)",
-            NotificationKind::TicketResolved => "My ticket is resolved",
-            NotificationKind::TicketClosed => "My ticket is closed",
-            NotificationKind::TicketEscalated => "A ticket is escalated (admins)",
+            NotificationKind::TicketCreated => t!(notification_kind.ticket_created_label),
+            NotificationKind::TicketAssigned => t!(notification_kind.ticket_assigned_label),
+            NotificationKind::AgentReplied => t!(notification_kind.agent_replied_label),
+            NotificationKind::RequesterReplied => t!(notification_kind.requester_replied_label),
+            NotificationKind::TicketResolved => t!(notification_kind.ticket_resolved_label),
+            NotificationKind::TicketClosed => t!(notification_kind.ticket_closed_label),
+            NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated_label),
+        }
+    }
+
+    /// A short name for tables and checkboxes, e.g. "Assigned to me".
+    pub fn name(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => t!(notification_kind.ticket_created),
+            NotificationKind::TicketAssigned => t!(notification_kind.ticket_assigned),
+            NotificationKind::AgentReplied => t!(notification_kind.agent_replied),
+            NotificationKind::RequesterReplied => t!(notification_kind.requester_replied),
+            NotificationKind::TicketResolved => t!(notification_kind.ticket_resolved),
+            NotificationKind::TicketClosed => t!(notification_kind.ticket_closed),
+            NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated),
         }
     }
 }
@@ -583,7 +1111,7 @@ impl FromStr for NotificationKind {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         NotificationKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| {
             let names: Vec<&str> = NotificationKind::ALL.iter().map(|kind| kind.as_str()).collect();
-            format!("must be one of {}", names.join(", "))
+            t!(errors.one_of, values = names.join(", "))
         })
     }
 }
@@ -649,7 +1177,7 @@ impl FromStr for OutboxStatus {
             "pending" => Ok(OutboxStatus::Pending),
             "sent" => Ok(OutboxStatus::Sent),
             "failed" => Ok(OutboxStatus::Failed),
-            _ => Err("must be one of pending, sent, failed".into()),
+            _ => Err(t!(errors.one_of, values = "pending, sent, failed")),
         }
     }
 }
@@ -697,5 +1225,165 @@ mod tests {
         assert!(!NotificationKind::TicketEscalated.concerns(Role::Agent));
         assert_eq!(offered(Role::Agent), 6);
         assert_eq!(offered(Role::Admin), 7);
+    }
+
+    fn alice() -> UserReference {
+        UserReference { id: 3, username: "alice".into() }
+    }
+
+    /// Every action as today's code writes it (services/tickets.rs before
+    /// TicketChange) and the existing rows store it, with the change it reads as.
+    fn stored_rows() -> Vec<(serde_json::Value, TicketChange)> {
+        use serde_json::json;
+        vec![
+            (
+                json!({"action": "created", "data": {"status": "open", "priority": "medium"}}),
+                TicketChange::Created { status: Status::Open, priority: Priority::Medium },
+            ),
+            (
+                json!({"action": "status_changed", "data": {"from": "open", "to": "in_progress"}}),
+                TicketChange::StatusChanged { from: Status::Open, to: Status::InProgress, reason: None },
+            ),
+            (
+                json!({"action": "status_changed", "data": {"from": "pending", "to": "open", "reason": "requester replied"}}),
+                TicketChange::StatusChanged {
+                    from: Status::Pending,
+                    to: Status::Open,
+                    reason: Some("requester replied".into()),
+                },
+            ),
+            (
+                json!({"action": "reopened", "data": {"from": "closed", "to": "open"}}),
+                TicketChange::Reopened { from: Status::Closed, to: Status::Open, reason: None },
+            ),
+            (
+                json!({"action": "reopened", "data": {"from": "resolved", "to": "open", "reason": "requester replied"}}),
+                TicketChange::Reopened {
+                    from: Status::Resolved,
+                    to: Status::Open,
+                    reason: Some("requester replied".into()),
+                },
+            ),
+            (
+                json!({"action": "priority_changed", "data": {"from": "medium", "to": "high"}}),
+                TicketChange::PriorityChanged { from: Priority::Medium, to: Priority::High },
+            ),
+            (
+                json!({"action": "category_changed", "data": {"from": "general_inquiry", "to": "payment_issue"}}),
+                TicketChange::CategoryChanged { from: "general_inquiry".into(), to: "payment_issue".into() },
+            ),
+            (
+                json!({"action": "assigned", "data": {"from": null, "to": {"id": 3, "username": "alice"}}}),
+                TicketChange::Assigned { from: None, to: alice() },
+            ),
+            (
+                json!({"action": "assigned", "data": {"from": {"id": 3, "username": "alice"}, "to": {"id": 4, "username": "bob"}}}),
+                TicketChange::Assigned { from: Some(alice()), to: UserReference { id: 4, username: "bob".into() } },
+            ),
+            (
+                json!({"action": "unassigned", "data": {"from": {"id": 3, "username": "alice"}}}),
+                TicketChange::Unassigned { from: alice() },
+            ),
+            (json!({"action": "replied", "data": {"message_id": 12}}), TicketChange::Replied { message_id: 12 }),
+            (json!({"action": "note_added", "data": {"message_id": 13}}), TicketChange::NoteAdded { message_id: 13 }),
+            (
+                json!({"action": "escalated", "data": {"from": "open", "reason": "Needs the billing team."}}),
+                TicketChange::Escalated { from: Some(Status::Open), reason: "Needs the billing team.".into() },
+            ),
+            (
+                json!({"action": "escalated", "data": {"reason": "slow"}}),
+                TicketChange::Escalated { from: None, reason: "slow".into() },
+            ),
+        ]
+    }
+
+    #[test]
+    fn ticket_changes_keep_the_stored_action_and_data() {
+        for (json, change) in stored_rows() {
+            assert_eq!(serde_json::to_value(&change).unwrap(), json, "{change:?} writes today's shape");
+            assert_eq!(serde_json::from_value::<TicketChange>(json.clone()).unwrap(), change, "{json} parses");
+            let action = json["action"].as_str().unwrap();
+            assert_eq!(change.action(), action);
+            assert_eq!(change.data(), json["data"]);
+            assert_eq!(TicketChange::from_stored(action, json["data"].clone()).unwrap(), change);
+        }
+    }
+
+    #[test]
+    fn events_flatten_the_change_beside_their_other_fields() {
+        let created_at: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().unwrap();
+        let event =
+            TicketEvent { id: 7, change: TicketChange::Replied { message_id: 12 }, actor: Some(alice()), created_at };
+        let json = serde_json::json!({
+            "id": 7, "action": "replied", "data": {"message_id": 12},
+            "actor": {"id": 3, "username": "alice"}, "created_at": "2026-11-30T10:00:00Z",
+        });
+        assert_eq!(serde_json::to_value(&event).unwrap(), json);
+        assert_eq!(serde_json::from_value::<TicketEvent>(json).unwrap(), event);
+
+        let live = LiveTicketEvent {
+            position: 5,
+            event_id: 7,
+            ticket_id: 2,
+            reference: "SUP-0042".into(),
+            change: TicketChange::Assigned { from: None, to: alice() },
+            actor: None,
+            created_at,
+            mine: true,
+        };
+        let json = serde_json::json!({
+            "position": 5, "event_id": 7, "ticket_id": 2, "reference": "SUP-0042",
+            "action": "assigned", "data": {"from": null, "to": {"id": 3, "username": "alice"}},
+            "actor": null, "created_at": "2026-11-30T10:00:00Z", "mine": true,
+        });
+        assert_eq!(serde_json::to_value(&live).unwrap(), json);
+        assert_eq!(serde_json::from_value::<LiveTicketEvent>(json).unwrap(), live);
+    }
+
+    #[test]
+    fn unknown_actions_and_missing_fields_do_not_parse() {
+        assert!(TicketChange::from_stored("rated", serde_json::json!({"stars": 5})).is_err());
+        assert!(TicketChange::from_stored("replied", serde_json::json!({})).is_err());
+        assert!(
+            TicketChange::from_stored("status_changed", serde_json::json!({"from": "open", "to": "done"})).is_err()
+        );
+    }
+
+    #[test]
+    fn only_internal_notes_are_for_staff() {
+        for (_, change) in stored_rows() {
+            let expected = if change.action() == "note_added" { Audience::Staff } else { Audience::Everyone };
+            assert_eq!(change.audience(), expected, "{change:?}");
+        }
+        assert!(!Audience::Staff.admits(Role::Requester));
+        assert!(Audience::Staff.admits(Role::Agent) && Audience::Staff.admits(Role::Admin));
+        assert!(Audience::Everyone.admits(Role::Requester));
+    }
+
+    #[test]
+    fn ticket_commands_parse_form_strings_with_field_errors() {
+        // Messages in English: the test reads them.
+        crate::i18n::request::in_language(crate::i18n::Language::en, || {
+            assert_eq!(StatusChange::parse("in_progress").unwrap(), StatusChange { status: Status::InProgress });
+            assert!(
+                StatusChange::parse("done").unwrap_err().field_error("status").unwrap().starts_with("must be one of")
+            );
+            assert_eq!(NewMessage::parse("hi".into(), None).unwrap().kind, MessageKind::Reply);
+            assert_eq!(NewMessage::parse("hi".into(), Some("")).unwrap().kind, MessageKind::Reply);
+            assert_eq!(NewMessage::parse("hi".into(), Some("internal_note")).unwrap().kind, MessageKind::InternalNote);
+            assert!(NewMessage::parse("hi".into(), Some("shout")).unwrap_err().field_error("kind").is_some());
+            assert_eq!(
+                TicketEdit::parse(Some(""), Some("payment_issue")).unwrap(),
+                TicketEdit { priority: None, category: Some("payment_issue".into()) }
+            );
+            assert_eq!(TicketEdit::parse(Some("high"), None).unwrap().priority, Some(Priority::High));
+            assert!(TicketEdit::parse(Some("asap"), None).unwrap_err().field_error("priority").is_some());
+            assert_eq!(Assignment::parse(" 7 ").unwrap(), Assignment { assignee_id: Some(7) });
+            assert_eq!(Assignment::parse("").unwrap(), Assignment { assignee_id: None });
+            assert_eq!(
+                Assignment::parse("bob").unwrap_err().field_error("agent_id").as_deref(),
+                Some("must be a user id")
+            );
+        })
     }
 }

@@ -1,6 +1,12 @@
 //! The one error type shared by services, server functions and the JSON API.
+//!
+//! Its `code` and the names of its `fields` are stable; its messages (and
+//! the reasons given per field) are written in the language of whoever the
+//! error is for, when it is made (see [`crate::i18n`]).
 
+use crate::t;
 use leptos::server_fn::{
+    Encodes,
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
@@ -10,8 +16,10 @@ use std::collections::BTreeMap;
 /// Field name → human-readable reason, e.g. `{"email": "is already registered"}`.
 pub type FieldErrors = BTreeMap<String, String>;
 
-/// Every failure a caller can see. Database and internal errors are logged on
-/// the server and reach the caller only as [`AppError::Internal`] without detail.
+/// Every failure a caller can see. Database and internal errors reach the
+/// caller only as [`AppError::Internal`] without detail; their cause stays on
+/// the server ([`InternalCause`]) and is logged once, when the error is
+/// answered (see [`AppError::report`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
@@ -24,6 +32,11 @@ pub enum AppError {
     /// 403: authenticated, but the role does not allow this.
     #[error("{message}")]
     Forbidden { message: String },
+    /// 403: the account's role requires two-factor authentication
+    /// (`GUICHET_REQUIRE_2FA_FOR`), which is not on yet: until it is, the
+    /// session may only enrol (Settings) or log out.
+    #[error("{message}")]
+    TwoFactorRequired { message: String },
     /// 404: no such thing, or one the caller may not know exists.
     #[error("{message}")]
     NotFound { message: String },
@@ -33,18 +46,93 @@ pub enum AppError {
     /// 422: input failed validation; nothing was changed.
     #[error("{message}")]
     Validation { message: String, fields: FieldErrors },
+    /// 413: the request body is larger than the server accepts.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// 429: throttled; retry after `retry_after_seconds` seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_seconds: u64 },
+    /// 503: the server is at capacity (e.g. the password-hashing queue is
+    /// full); retry after `retry_after_seconds` seconds.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_seconds: u64 },
     /// 500: something failed on the server; details are in the server log only.
     #[error("{message}")]
-    Internal { message: String },
+    Internal {
+        message: String,
+        /// Never serialised: the cause is for the server's log.
+        #[serde(skip)]
+        cause: InternalCause,
+    },
+}
+
+/// The server-side cause of an [`AppError::Internal`] (a database error, a
+/// failed template...): never serialised, ignored by `==`, and logged at
+/// `error` level exactly once — by [`AppError::report`] when the error is
+/// answered (inside the request's span, so with its `request_id`), or, if it
+/// never is (a page rendered on the server keeps it in a resource), when its
+/// last clone is dropped, with `on_drop=true`. Empty on the browser side.
+#[derive(Clone, Default)]
+pub struct InternalCause {
+    #[cfg(feature = "ssr")]
+    inner: Option<std::sync::Arc<cause::Inner>>,
+}
+
+impl PartialEq for InternalCause {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for InternalCause {}
+
+impl std::fmt::Debug for InternalCause {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        #[cfg(feature = "ssr")]
+        if let Some(inner) = &self.inner {
+            return write!(formatter, "{}: {}", inner.context, inner.error);
+        }
+        formatter.write_str("no cause")
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod cause {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    pub(super) struct Inner {
+        /// What was being done, e.g. "database error".
+        pub context: &'static str,
+        pub error: Box<dyn std::error::Error + Send + Sync>,
+        /// The span the cause was met in, for a cause logged outside any span.
+        pub span: tracing::Span,
+        pub logged: AtomicBool,
+    }
+
+    impl Inner {
+        /// Logs once; `on_drop` (a field of the event) when no adapter reported it.
+        pub fn log(&self, on_drop: bool) {
+            if self.logged.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            let current = tracing::Span::current();
+            let span = if current.is_none() { &self.span } else { &current };
+            let error = &self.error;
+            tracing::error!(parent: span, %error, on_drop, "{}", self.context);
+        }
+    }
+
+    impl Drop for Inner {
+        fn drop(&mut self) {
+            self.log(true);
+        }
+    }
 }
 
 impl AppError {
     /// 401 with the standard message for a missing login.
     pub fn unauthorized() -> Self {
-        AppError::Unauthorized { message: "You need to log in first.".into() }
+        AppError::Unauthorized { message: t!(errors.unauthorized).into() }
     }
 
     /// 403 with a message naming what is needed.
@@ -52,9 +140,27 @@ impl AppError {
         AppError::Forbidden { message: message.into() }
     }
 
-    /// 404 naming the missing thing, e.g. `not_found("ticket")`.
+    /// 403 for a session whose role requires two-factor authentication it
+    /// has not turned on ([`AppError::TwoFactorRequired`]).
+    pub fn two_factor_required() -> Self {
+        AppError::TwoFactorRequired { message: t!(errors.two_factor_required).into() }
+    }
+
+    /// 404 naming the missing thing, e.g. `not_found("ticket")` (a ticket,
+    /// user, queue, category, token, webhook, outbox message, page).
     pub fn not_found(what: &str) -> Self {
-        AppError::NotFound { message: format!("No such {what}.") }
+        let message = match what {
+            "ticket" => t!(errors.no_such_ticket),
+            "user" => t!(errors.no_such_user),
+            "queue" => t!(errors.no_such_queue),
+            "category" => t!(errors.no_such_category),
+            "token" => t!(errors.no_such_token),
+            "webhook" => t!(errors.no_such_webhook),
+            "outbox message" => t!(errors.no_such_outbox_message),
+            "page" => t!(errors.no_such_page),
+            _ => t!(errors.no_such_thing),
+        };
+        AppError::NotFound { message: message.into() }
     }
 
     /// 400 with a message.
@@ -62,9 +168,55 @@ impl AppError {
         AppError::BadRequest { message: message.into() }
     }
 
-    /// 500 without detail; log the cause before calling this.
+    /// 500 without detail and without a cause (prefer [`AppError::internal_because`]
+    /// on the server).
     pub fn internal() -> Self {
-        AppError::Internal { message: "Something went wrong on our side. Please try again in a moment.".into() }
+        AppError::Internal { message: t!(errors.internal).into(), cause: InternalCause::default() }
+    }
+
+    /// 500 without detail for the caller, keeping `error` as the cause for
+    /// the server's log; `context` says what failed, e.g. `"database error"`.
+    #[cfg(feature = "ssr")]
+    pub fn internal_because(context: &'static str, error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal {
+            message: t!(errors.internal).into(),
+            cause: InternalCause {
+                inner: Some(std::sync::Arc::new(cause::Inner {
+                    context,
+                    error: error.into(),
+                    span: tracing::Span::current(),
+                    logged: Default::default(),
+                })),
+            },
+        }
+    }
+
+    /// Logs the cause of an [`AppError::Internal`] if it has one and it was
+    /// not logged yet; nothing for other errors. The JSON API and server
+    /// functions call it when they answer the error, in the request's span.
+    #[cfg(feature = "ssr")]
+    pub fn report(&self) {
+        if let AppError::Internal { cause: InternalCause { inner: Some(inner) }, .. } = self {
+            inner.log(false);
+        }
+    }
+
+    /// The SQLSTATE of the database error behind an [`AppError::Internal`]
+    /// (e.g. `40P01`, deadlock detected); `None` for other errors.
+    #[cfg(feature = "ssr")]
+    pub fn sqlstate(&self) -> Option<std::borrow::Cow<'_, str>> {
+        let AppError::Internal { cause: InternalCause { inner: Some(inner) }, .. } = self else { return None };
+        inner.error.downcast_ref::<sqlx::Error>()?.as_database_error()?.code()
+    }
+
+    /// Marks the cause of an [`AppError::Internal`] as dealt with, so that it
+    /// is never logged (for a failure the server recovered from, e.g. a
+    /// transaction run again by [`crate::services::transaction::run`]).
+    #[cfg(feature = "ssr")]
+    pub fn forget_cause(&self) {
+        if let AppError::Internal { cause: InternalCause { inner: Some(inner) }, .. } = self {
+            inner.logged.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// 422 from collected field errors; `Ok(())` when there are none.
@@ -72,7 +224,7 @@ impl AppError {
         if fields.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation { message: "Please correct the highlighted fields.".into(), fields })
+            Err(AppError::Validation { message: t!(errors.validation).into(), fields })
         }
     }
 
@@ -80,14 +232,14 @@ impl AppError {
     pub fn field(name: &str, reason: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(name.to_string(), reason.into());
-        AppError::Validation { message: "Please correct the highlighted fields.".into(), fields }
+        AppError::Validation { message: t!(errors.validation).into(), fields }
     }
 
     /// 409 for a single field, e.g. a duplicate username.
     pub fn conflict_field(name: &str, reason: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(name.to_string(), reason.into());
-        AppError::Conflict { message: "Please correct the highlighted fields.".into(), fields }
+        AppError::Conflict { message: t!(errors.validation).into(), fields }
     }
 
     /// The stable machine code used in the JSON API, e.g. `not_found`.
@@ -96,10 +248,13 @@ impl AppError {
             AppError::BadRequest { .. } => "bad_request",
             AppError::Unauthorized { .. } => "unauthorized",
             AppError::Forbidden { .. } => "forbidden",
+            AppError::TwoFactorRequired { .. } => "two_factor_required",
             AppError::NotFound { .. } => "not_found",
             AppError::Conflict { .. } => "conflict",
             AppError::Validation { .. } => "validation",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Internal { .. } => "internal",
         }
     }
@@ -109,12 +264,23 @@ impl AppError {
         match self {
             AppError::BadRequest { .. } => 400,
             AppError::Unauthorized { .. } => 401,
-            AppError::Forbidden { .. } => 403,
+            AppError::Forbidden { .. } | AppError::TwoFactorRequired { .. } => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
             AppError::Validation { .. } => 422,
+            AppError::PayloadTooLarge { .. } => 413,
             AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable { .. } => 503,
             AppError::Internal { .. } => 500,
+        }
+    }
+
+    /// The seconds to send in `Retry-After` (429 and 503), else `None`.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after_seconds, .. }
+            | AppError::Unavailable { retry_after_seconds, .. } => Some(*retry_after_seconds),
+            _ => None,
         }
     }
 
@@ -135,34 +301,65 @@ impl AppError {
     }
 }
 
+/// Input a server function could not read (wrong types, an id like `abc`
+/// or 10^20, an unexpected encoding) is the caller's error: 400, or 413 for
+/// a body over the limit (axum's `DefaultBodyLimit`, whose error reaches us
+/// only as its text). On the server the status is set on the response here,
+/// the one place every such error passes: server_fn answers them before the
+/// function body (and its [`crate::functions::ssr::respond`]) runs, with 500.
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
-                AppError::BadRequest { message: format!("The request could not be read: {message}") }
+        let error = match value {
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message)
+                if message.contains("length limit exceeded") =>
+            {
+                AppError::PayloadTooLarge { message: t!(errors.too_large).into() }
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Internal {
-                message: "The server could not be reached. Check your connection and try again.".into(),
-            },
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::MissingArg(message) => {
+                AppError::BadRequest { message: t!(errors.unreadable, detail = message) }
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(message) => {
+                AppError::BadRequest { message: t!(errors.unreadable, detail = message) }
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                AppError::Internal { message: t!(errors.unreachable).into(), cause: InternalCause::default() }
+            }
             _ => AppError::internal(),
-        }
+        };
+        #[cfg(feature = "ssr")]
+        crate::functions::ssr::set_error_status(&error);
+        error
+    }
+
+    /// The error as a server function answers it: logs its cause first (see [`AppError::report`]).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        self.report();
+        <JsonEncoding as Encodes<Self>>::encode(self).unwrap_or_else(|error| {
+            <JsonEncoding as Encodes<Self>>::encode(&AppError::from_server_fn_error(ServerFnErrorErr::Serialization(
+                error.to_string(),
+            )))
+            .unwrap_or_default()
+        })
     }
 }
 
+/// A 500 keeping the database error as its cause (logged when answered).
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "database error");
-        AppError::internal()
+        AppError::internal_because("database error", error)
     }
 }
 
+/// A 500 keeping the session store's error as its cause (logged when answered).
 #[cfg(feature = "ssr")]
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
-        tracing::error!(%error, "session error");
-        AppError::internal()
+        AppError::internal_because("session error", error)
     }
 }

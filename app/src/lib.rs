@@ -7,12 +7,13 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod functions;
+pub mod i18n;
 pub mod pages;
+pub mod providers;
 #[cfg(feature = "ssr")]
 pub mod services;
 
 use components::header::Header;
-use components::live::Live;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -22,20 +23,28 @@ use leptos_router::{
 use pages::lazy;
 
 /// Runs before first paint: applies the theme chosen on this device (if any)
-/// so the page never flashes the other theme.
+/// so the page never flashes the other theme. It carries the request's CSP
+/// nonce, like the hydration scripts.
 const THEME_BOOTSTRAP: &str =
     "try{var t=localStorage.getItem('guichet-theme');if(t)document.documentElement.dataset.theme=t}catch(e){}";
 
-/// The HTML document around [`App`], rendered on the server.
+/// The HTML document around [`App`], rendered on the server. `<html>`
+/// carries the request's viewer ([`i18n::viewer`]): `lang`, and the time
+/// zone dates are shown in (`data-time-zone`), which the wasm reads back so
+/// that the hydrated page speaks the language the server rendered.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let viewer = i18n::viewer();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=i18n::code(viewer.language) data-time-zone=viewer.time_zone>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <script>{THEME_BOOTSTRAP}</script>
+                // Declared, so browsers do not ask for /favicon.ico (the server
+                // sends that address here too).
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <script nonce=leptos::nonce::use_nonce()>{THEME_BOOTSTRAP}</script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -78,12 +87,12 @@ fn unread_for_title(live: Live) -> usize {
     }
 }
 
-/// Bumped after a log-in so everything showing the current user refetches it.
-#[derive(Clone, Copy)]
-pub struct AuthVersion(pub RwSignal<u32>);
+pub use providers::AuthVersion;
+use providers::Live;
 
-/// The whole application: header and routed pages, and the [`Live`] state
-/// that the header's live connection fills and the pages read.
+/// The whole application: the state of [`providers`] (current user, live
+/// state, notification counters), then the header and the routed pages, which
+/// read it.
 ///
 /// The pages of [`pages::lazy`] ship in wasm chunks of their own, loaded when
 /// first entered (build with `cargo leptos build --split`).
@@ -94,9 +103,7 @@ pub struct AuthVersion(pub RwSignal<u32>);
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(AuthVersion(RwSignal::new(0)));
-    let live = Live::new();
-    provide_context(live);
+    let live = providers::provide_application_state();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/guichet.css" />
@@ -105,10 +112,12 @@ pub fn App() -> impl IntoView {
         <Title formatter=move |text| page_title(text, unread_for_title(live)) />
         <Router>
             <Header />
-            <main class="page">
+            <components::enrolment_gate::EnrolmentGate />
+            <main class="page" id="main" tabindex="-1">
                 <Routes fallback=pages::errors::NotFound>
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("login"), StaticSegment("two-factor")) view=pages::login::LoginCodePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("register") view={Lazy::<lazy::RegisterRoute>::new()} ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<lazy::AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view={Lazy::<lazy::AdminCatalogRoute>::new()} ssr=SsrMode::Async />
@@ -120,6 +129,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("settings") view={Lazy::<lazy::SettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
+            <components::shortcuts::ShortcutHelp />
         </Router>
     }
 }

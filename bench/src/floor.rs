@@ -47,7 +47,7 @@ pub const RELEVANCE_WINDOW: i64 = 1_000;
 
 /// `list_tickets` (ticket_lists.rs): the rank of the last row, for the next cursor.
 pub const SEARCH_CURSOR_RANK: &str =
-    "select ts_rank(search, to_tsquery('guichet_search', $2)) from tickets where id = $1";
+    r#"select ts_rank(search, to_tsquery('guichet_search', $2)) as "rank!" from tickets where id = $1"#;
 
 /// `visible_ticket` (tickets.rs) by reference, and by id with a lock.
 pub fn ticket_by_reference() -> String {
@@ -71,21 +71,21 @@ pub const TICKET_EVENTS: &str =
          from ticket_events e left join users u on u.id = e.actor_id
          where e.ticket_id = $1 and ($2 or e.action <> 'note_added') order by e.id";
 
-/// `STATS_BREAKDOWN` (ticket_lists.rs): counts by status, priority and queue in one pass.
-pub const STATS_BREAKDOWN: &str = "select g.status::text, g.priority::text, q.slug, g.count
+/// `stats` (ticket_lists.rs): counts by status, priority and queue in one pass.
+pub const STATS_BREAKDOWN: &str = r#"select g.status::text, g.priority::text, q.slug as "queue?", g.count as "count!"
      from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
            where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
            group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
-     left join queues q on q.id = g.queue_id";
+     left join queues q on q.id = g.queue_id"#;
 /// `stats` (ticket_lists.rs): first response and resolution times.
-pub const STATS_CREATED: &str = "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8)
-         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)";
-pub const STATS_RESOLVED: &str = "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8)
-         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)";
+pub const STATS_CREATED: &str = r#"select count(*) as "count!",
+            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8) as median,
+            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8) as p90
+         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#;
+pub const STATS_RESOLVED: &str = r#"select count(*) as "count!",
+            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8) as median,
+            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8) as p90
+         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#;
 
 /// `create_ticket` (tickets.rs), in order.
 pub const CATEGORY_ACTIVE: &str = "select id from categories where slug = $1 and active";

@@ -75,6 +75,14 @@ fn rss_kib(pid: u32, field: &str) -> Option<u64> {
     status.lines().find_map(|line| line.strip_prefix(field)?.trim().strip_suffix("kB")?.trim().parse().ok())
 }
 
+/// `Origin: <base>`: Guichet takes changes with a session cookie only from
+/// its own pages (the base URL is the server's public URL in benchmarks).
+pub fn same_origin(base: &str) -> anyhow::Result<reqwest::header::HeaderMap> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.trim_end_matches('/').parse()?);
+    Ok(headers)
+}
+
 /// Logs in with a session cookie and creates a bearer token.
 async fn token(client: &reqwest::Client, base: &str, login: &str, password: &str) -> anyhow::Result<String> {
     let response = client
@@ -235,7 +243,7 @@ fn microseconds(duration: Duration) -> u64 {
 /// Runs the three phases; see the module documentation.
 pub async fn run(options: &LiveOptions) -> anyhow::Result<LiveResults> {
     let base = options.base_url.trim_end_matches('/').to_string();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder().default_headers(same_origin(&base)?).pool_max_idle_per_host(256).build()?;
     let token = token(&client, &base, &options.login, &options.password).await?;
 
     // Tickets to reply on: one per writer, so replies do not queue on one ticket's row lock.

@@ -74,6 +74,7 @@ struct Http {
 impl Http {
     fn new(base: &str) -> anyhow::Result<Http> {
         let client = reqwest::Client::builder()
+            .default_headers(crate::live::same_origin(base)?)
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .timeout(Duration::from_secs(60))
@@ -161,6 +162,10 @@ struct Targets {
     /// Tickets not done with their status, for status changes.
     status_tickets: Vec<(i64, Status)>,
     my_requester_id: i64,
+    /// One requester per writer with the open, unassigned tickets they
+    /// opened: their reply notifies every agent (60 in the data set), which
+    /// the agent's reply row (one recipient) is compared with.
+    requester_replies: Vec<(String, Vec<i64>)>,
 }
 
 async fn find_targets(pool: &PgPool, write_concurrency: usize) -> anyhow::Result<Targets> {
@@ -194,7 +199,19 @@ async fn find_targets(pool: &PgPool, write_concurrency: usize) -> anyhow::Result
         .bind(text::requester_username(0))
         .fetch_one(pool)
         .await?;
-    Ok(Targets { support_id, page_tickets, reply_tickets, status_tickets, my_requester_id })
+    let requester_replies: Vec<(String, Vec<i64>)> = sqlx::query_as(
+        "select u.username::text, array_agg(t.id order by t.id)
+         from tickets t join users u on u.id = t.requester_id
+         where t.status = 'open' and t.assignee_id is null and u.role = 'requester'
+         group by u.username order by count(*) desc, u.username limit $1",
+    )
+    .bind(write_concurrency as i64)
+    .fetch_all(pool)
+    .await?;
+    if requester_replies.is_empty() {
+        bail!("no open unassigned ticket for the requesters' replies");
+    }
+    Ok(Targets { support_id, page_tickets, reply_tickets, status_tickets, my_requester_id, requester_replies })
 }
 
 /// Runs every scenario; returns the rows.
@@ -379,7 +396,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         "queues support 78 %, billing 22 %".into(),
     )
     .await?;
-    let (app, floor) = add_reply(&http, &pool, agent_tokens.clone(), targets.clone());
+    let (app, floor) = add_reply(&http, &pool, agent_tokens.clone(), targets.clone(), ReplyAuthor::Agent);
     measure(
         "reply",
         "add reply (agent)".into(),
@@ -388,6 +405,21 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         app,
         Some(floor),
         "a different open ticket per request".into(),
+    )
+    .await?;
+    let requester_reply_tokens =
+        tokens(&http, targets.requester_replies.iter().map(|(login, _)| login.clone())).await?;
+    let agents: i64 = sqlx::query_scalar("select count(*) from users where role = 'agent'").fetch_one(&pool).await?;
+    let requester_writes = requester_reply_tokens.len();
+    let (app, floor) = add_reply(&http, &pool, requester_reply_tokens, targets.clone(), ReplyAuthor::Requester);
+    measure(
+        "reply_all_agents",
+        format!("add reply (requester, unassigned: {agents} agents notified)"),
+        "write",
+        requester_writes,
+        app,
+        Some(floor),
+        "the requester's own open unassigned tickets, in turn".into(),
     )
     .await?;
     let (app, floor) = change_status(&http, &pool, agent_tokens, targets.clone());
@@ -783,21 +815,61 @@ fn create_ticket(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>) -> (Opera
     (app, floor)
 }
 
-fn add_reply(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>, targets: Arc<Targets>) -> (Operation, Operation) {
-    let per_worker = (targets.reply_tickets.len() / tokens.len()).max(1);
-    let pick = move |targets: &Targets, worker: usize, iteration: u64| {
-        targets.reply_tickets[(worker * per_worker + iteration as usize % per_worker) % targets.reply_tickets.len()]
-    };
+/// Who writes the replies of [`add_reply`]: an agent (worker `n` is agent
+/// `n`, on tickets of [`Targets::reply_tickets`]) or a requester on their
+/// own open unassigned tickets ([`Targets::requester_replies`]).
+#[derive(Clone, Copy)]
+enum ReplyAuthor {
+    Agent,
+    Requester,
+}
+
+impl ReplyAuthor {
+    /// The ticket worker `worker` replies on at its `iteration`-th request.
+    fn ticket(self, targets: &Targets, workers: usize, worker: usize, iteration: u64) -> i64 {
+        match self {
+            ReplyAuthor::Agent => {
+                let tickets = &targets.reply_tickets;
+                let per_worker = (tickets.len() / workers).max(1);
+                tickets[(worker * per_worker + iteration as usize % per_worker) % tickets.len()]
+            }
+            ReplyAuthor::Requester => {
+                let tickets = &targets.requester_replies[worker % targets.requester_replies.len()].1;
+                tickets[iteration as usize % tickets.len()]
+            }
+        }
+    }
+
+    fn body(self, iteration: u64) -> String {
+        match self {
+            ReplyAuthor::Agent => format!("Merci, nous regardons cela 🙂 ({iteration})"),
+            ReplyAuthor::Requester => format!("Toujours pas reçu ma commande ({iteration})"),
+        }
+    }
+}
+
+/// A reply through the API (`tokens[worker]` is the author's), and its
+/// floor: the service's statements without notifications (an agent's reply
+/// notifies the requester; a requester's reply on an unassigned ticket
+/// notifies every agent, set-based, so both should cost about the same).
+fn add_reply(
+    http: &Http,
+    pool: &PgPool,
+    tokens: Arc<Vec<String>>,
+    targets: Arc<Targets>,
+    author: ReplyAuthor,
+) -> (Operation, Operation) {
+    let workers = tokens.len();
     let (http, app_targets) = (http.clone(), targets.clone());
     let app = operation(move |worker, iteration| {
         let (http, tokens, targets) = (http.clone(), tokens.clone(), app_targets.clone());
         async move {
-            let ticket = pick(&targets, worker, iteration);
+            let ticket = author.ticket(&targets, workers, worker, iteration);
             Http::send(
                 http.client
                     .post(http.url(&format!("/api/v1/tickets/{ticket}/messages")))
                     .bearer_auth(&tokens[worker])
-                    .json(&json!({"body": format!("Merci, nous regardons cela 🙂 ({iteration})")})),
+                    .json(&json!({"body": author.body(iteration)})),
             )
             .await?;
             Ok(())
@@ -808,20 +880,23 @@ fn add_reply(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>, targets: Arc<
     let floor = operation(move |worker, iteration| {
         let (pool, targets, lock) = (pool.clone(), targets.clone(), lock.clone());
         async move {
-            let ticket = pick(&targets, worker, iteration);
-            let agent = agent_id(worker);
+            let ticket = author.ticket(&targets, workers, worker, iteration);
             let mut transaction = pool.begin().await?;
             let row: TicketRow = sqlx::query_as(&lock).bind(ticket).fetch_one(&mut *transaction).await?;
+            let (writer, by_agent) = match author {
+                ReplyAuthor::Agent => (agent_id(worker), true),
+                ReplyAuthor::Requester => (row.requester_id, false),
+            };
             let (message_id, _): (i64, DateTime<chrono::Utc>) = sqlx::query_as(floor::INSERT_MESSAGE)
                 .bind(row.id)
-                .bind(agent)
+                .bind(writer)
                 .bind(MessageKind::Reply)
-                .bind(format!("Merci, nous regardons cela 🙂 ({iteration})"))
+                .bind(author.body(iteration))
                 .fetch_one(&mut *transaction)
                 .await?;
             let event_id: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
                 .bind(row.id)
-                .bind(agent)
+                .bind(writer)
                 .bind("replied")
                 .bind(json!({"message_id": message_id}))
                 .fetch_one(&mut *transaction)
@@ -834,11 +909,11 @@ fn add_reply(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>, targets: Arc<
             sqlx::query(floor::TOUCH_AFTER_MESSAGE)
                 .bind(row.id)
                 .bind(false)
-                .bind(true)
+                .bind(by_agent)
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query(floor::DELETE_REPLY_DRAFT)
-                .bind(agent)
+                .bind(writer)
                 .bind(format!("reply:{}", row.id))
                 .execute(&mut *transaction)
                 .await?;

@@ -15,6 +15,9 @@ import {
   submitRegistration,
   visit,
   waitForHydration,
+  isHydrated,
+  languageContext,
+  t,
 } from './helpers';
 
 test('register, log in, see my name in the header, log out', async ({ page, context }) => {
@@ -23,14 +26,14 @@ test('register, log in, see my name in the header, log out', async ({ page, cont
   // A visitor's header offers log-in and registration.
   await visit(page, '/');
   await expect(headerLogInLink(page)).toBeVisible();
-  await expect(header(page).getByRole('link', { name: 'Register', exact: true })).toBeVisible();
+  await expect(header(page).getByRole('link', { name: t('header.register'), exact: true })).toBeVisible();
 
   await register(page, user);
 
   // Log in from the page the registration led to, remembering the session.
   const username = await logIn(page, user.username, user.password, { remember: true });
   expect(username).toBe(user.username);
-  await expect(headerRole(page)).toHaveText('requester');
+  await expect(headerRole(page)).toHaveText(t('role.requester'));
   await expect(headerLogInLink(page)).toHaveCount(0);
 
   // "Remember me": the session cookie outlives the browser session (30 days).
@@ -47,12 +50,12 @@ test('register, log in, see my name in the header, log out', async ({ page, cont
   await expect(headerUsername(page)).toHaveText(user.username);
 
   await logOut(page);
-  await expect(header(page).getByRole('link', { name: 'Register', exact: true })).toBeVisible();
+  await expect(header(page).getByRole('link', { name: t('header.register'), exact: true })).toBeVisible();
 
   // Logged out, the admin page asks to log in and shows no user list.
   const response = await visit(page, '/admin/users');
   expect(response.status()).toBe(401);
-  await expect(page.locator('main h1')).toHaveText('Please log in');
+  await expect(page.locator('main h1')).toHaveText(t('error_page.log_in_title'));
   await expect(page.locator('tr[data-username]')).toHaveCount(0);
   await expect(headerUsername(page)).toHaveCount(0);
 });
@@ -64,14 +67,14 @@ test('duplicate username and email are refused whatever their case', async ({ pa
   // Same username in upper case, new email.
   const other = newUser('dup2');
   await submitRegistration(page, { ...other, username: user.username.toUpperCase() });
-  await expect(page.locator('p.field-error[data-field=username]')).toHaveText('is already taken');
+  await expect(page.locator('p.field-error[data-field=username]')).toHaveText(t('field.username_taken'));
   await expect(page.locator('p.field-error[data-field=email]')).toHaveCount(0);
   await expect(page).toHaveURL(/\/register(\?|$)/);
 
   // New username, same email in mixed case.
   const mixedCaseEmail = user.email.charAt(0).toUpperCase() + user.email.slice(1).replace('@example.com', '@EXAMPLE.com');
   await submitRegistration(page, { ...other, email: mixedCaseEmail });
-  await expect(page.locator('p.field-error[data-field=email]')).toHaveText('is already registered');
+  await expect(page.locator('p.field-error[data-field=email]')).toHaveText(t('field.email_taken'));
   await expect(page.locator('p.field-error[data-field=username]')).toHaveCount(0);
   await expect(page).toHaveURL(/\/register(\?|$)/);
 
@@ -84,69 +87,69 @@ test('only admins see the user list; an admin makes a user an agent', async ({ p
   await register(page, user);
 
   // The new user logs in (with the email, in upper case) in a browser of their own.
-  const userContext = await browser.newContext();
+  const userContext = await browser.newContext(languageContext());
   try {
     const userPage = await userContext.newPage();
     expect(await logIn(userPage, user.email.toUpperCase(), user.password)).toBe(user.username);
-    await expect(headerRole(userPage)).toHaveText('requester');
+    await expect(headerRole(userPage)).toHaveText(t('role.requester'));
 
     // A requester is refused the admin page, with status 403.
     const requesterResponse = await visit(userPage, '/admin/users');
     expect(requesterResponse.status()).toBe(403);
-    await expect(userPage.locator('main h1')).toHaveText('Not allowed');
+    await expect(userPage.locator('main h1')).toHaveText(t('error_page.forbidden_title'));
     await expect(userPage.locator('tr[data-username]')).toHaveCount(0);
 
     // So is the demo requester chloe.
     expect(await logIn(page, DEMO.chloe.login, DEMO.chloe.password)).toBe('chloe');
     const chloeResponse = await visit(page, '/admin/users');
     expect(chloeResponse.status()).toBe(403);
-    await expect(page.locator('main h1')).toHaveText('Not allowed');
+    await expect(page.locator('main h1')).toHaveText(t('error_page.forbidden_title'));
     await expect(page.locator('tr[data-username]')).toHaveCount(0);
-    await expect(header(page).getByRole('link', { name: 'Users', exact: true })).toHaveCount(0);
+    await expect(header(page).getByRole('link', { name: t('header.users'), exact: true })).toHaveCount(0);
     await logOut(page);
 
     // The admin finds the new user through the search.
     expect(await logIn(page, DEMO.admin.login, DEMO.admin.password)).toBe('admin');
-    await expect(headerRole(page)).toHaveText('admin');
-    await header(page).getByRole('link', { name: 'Users', exact: true }).click();
+    await expect(headerRole(page)).toHaveText(t('role.admin'));
+    await header(page).getByRole('link', { name: t('header.users'), exact: true }).click();
     await expect(page).toHaveURL('/admin/users');
-    await expect(page.locator('main h1')).toHaveText('Users');
+    await expect(page.locator('main h1')).toHaveText(t('admin_users.title'));
     await expect(page.locator('tr[data-username=admin]')).toBeVisible();
 
     const search = page.locator('form.search-form');
     await search.locator('input[name=q]').fill(user.username.toUpperCase());
-    await search.getByRole('button', { name: 'Search' }).click();
+    await search.getByRole('button', { name: t('admin_users.search') }).click();
     await expect(page).toHaveURL(`/admin/users?q=${user.username.toUpperCase()}`);
     await waitForHydration(page);
     const row = page.locator(`tr[data-username="${user.username}"]`);
     await expect(row).toBeVisible();
     await expect(page.locator('tr[data-username]')).toHaveCount(1);
-    await expect(row.locator('.role-badge')).toHaveText('requester');
+    await expect(row.locator('.role-badge')).toHaveText(t('role.requester'));
 
     // Make them an agent.
     await row.locator('select[name=role]').selectOption('agent');
-    await row.getByRole('button', { name: 'Save' }).click();
-    await expect(row.locator('.role-badge')).toHaveText('agent');
+    await row.getByRole('button', { name: t('common.save') }).click();
+    await expect(row.locator('.role-badge')).toHaveText(t('role.agent'));
     await expect(row.locator('select[name=role]')).toHaveValue('agent');
     await expect(page.locator('p.form-error')).toHaveCount(0);
 
     // The change holds after a full reload of the admin page.
     await page.reload();
     await waitForHydration(page);
-    await expect(page.locator(`tr[data-username="${user.username}"] .role-badge`)).toHaveText('agent');
+    await expect(page.locator(`tr[data-username="${user.username}"] .role-badge`)).toHaveText(t('role.agent'));
 
     // The user's next page load shows the new role, without logging in again.
     await userPage.reload();
     await waitForHydration(userPage);
     await expect(headerUsername(userPage)).toHaveText(user.username);
-    await expect(headerRole(userPage)).toHaveText('agent');
+    await expect(headerRole(userPage)).toHaveText(t('role.agent'));
   } finally {
     await userContext.close();
   }
 });
 
-test('the page hydrates: the theme toggle works without a page load', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name === 'no-js', 'needs wasm');
+test('the page hydrates: the theme toggle works without a page load', async ({ page }) => {
+  test.skip(!isHydrated(), 'needs wasm');
 
   await visit(page, '/');
   const html = page.locator('html');
@@ -154,7 +157,7 @@ test('the page hydrates: the theme toggle works without a page load', async ({ p
   const before = await toggle.getAttribute('data-theme-now');
   expect(before).toMatch(/^(light|dark)$/);
   const after = before === 'dark' ? 'light' : 'dark';
-  await expect(toggle).toHaveText(before === 'dark' ? 'Light theme' : 'Dark theme');
+  await expect(toggle).toHaveText(before === 'dark' ? t('theme.light') : t('theme.dark'));
 
   // A value kept on `window` survives only if the page is not reloaded.
   await page.evaluate(() => {
@@ -163,7 +166,7 @@ test('the page hydrates: the theme toggle works without a page load', async ({ p
   await toggle.click();
   await expect(html).toHaveAttribute('data-theme', after);
   await expect(toggle).toHaveAttribute('data-theme-now', after);
-  await expect(toggle).toHaveText(after === 'dark' ? 'Light theme' : 'Dark theme');
+  await expect(toggle).toHaveText(after === 'dark' ? t('theme.light') : t('theme.dark'));
   expect(await page.evaluate(() => (window as unknown as { e2eMarker?: string }).e2eMarker)).toBe('still here');
   expect(await page.evaluate(() => localStorage.getItem('guichet-theme'))).toBe(after);
 
@@ -186,7 +189,7 @@ test('the page hydrates: the theme toggle works without a page load', async ({ p
 test('an unknown address shows the 404 page', async ({ page }) => {
   const response = await visit(page, '/does-not-exist');
   expect(response.status()).toBe(404);
-  await expect(page.locator('main h1')).toHaveText('Not found');
-  await expect(page.getByRole('link', { name: 'back to the home page' })).toHaveAttribute('href', '/');
+  await expect(page.locator('main h1')).toHaveText(t('error_page.not_found_title'));
+  await expect(page.getByRole('link', { name: t('error_page.back_home') })).toHaveAttribute('href', '/');
   await expect(headerLogInLink(page)).toBeVisible();
 });

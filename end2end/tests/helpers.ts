@@ -6,6 +6,20 @@
 // the page, never on sleeps.
 
 import { expect, test, type Page, type Response } from '@playwright/test';
+import { language, t } from './i18n';
+import { FIRST_PORT } from './ports';
+
+export { language, languageContext, t, tIn } from './i18n';
+
+/**
+ * Headers that make an API request (`page.request`, `request.newContext`) look
+ * like one from Guichet's own pages: the server refuses state-changing
+ * requests from other origins, and Playwright's API client sends no `Origin`.
+ * With the test's `Accept-Language`, as the project's browser sends it.
+ */
+export function sameOrigin(baseURL = `http://127.0.0.1:${FIRST_PORT}`): Record<string, string> {
+  return { Origin: new URL(baseURL).origin, 'Accept-Language': language() };
+}
 
 /** A password the registration accepts (8–128 characters, not common). */
 export const PASSWORD = 'correct horse battery staple';
@@ -75,7 +89,7 @@ export function header(page: Page) {
 
 /** The header's "Log in" link, shown only to visitors. */
 export function headerLogInLink(page: Page) {
-  return header(page).getByRole('link', { name: 'Log in', exact: true });
+  return header(page).getByRole('link', { name: t('header.log_in'), exact: true });
 }
 
 /** The username shown in the header when logged in. */
@@ -98,16 +112,14 @@ export async function submitRegistration(page: Page, user: NewUser): Promise<voi
   await form.locator('input[name=username]').fill(user.username);
   await form.locator('input[name=email]').fill(user.email);
   await form.locator('input[name=password]').fill(user.password);
-  await form.getByRole('button', { name: 'Create account' }).click();
+  await form.getByRole('button', { name: t('register.submit') }).click();
 }
 
 /** Registers `user` and checks that the browser lands on the log-in page. */
 export async function register(page: Page, user: NewUser): Promise<void> {
   await submitRegistration(page, user);
-  await expect(page.locator('p.notice')).toHaveText(
-    `Account ${user.username} created. You can log in now.`,
-  );
-  await expect(page).toHaveURL(`/login?registered=${user.username}`);
+  await expect(page.locator('p.notice')).toHaveText(t('login.registered'));
+  await expect(page).toHaveURL('/login?registered=1');
 }
 
 /**
@@ -126,12 +138,20 @@ export async function submitLogIn(
   if (options.remember) {
     await form.locator('input[name=remember]').check();
   }
-  await form.getByRole('button', { name: 'Log in' }).click();
+  await form.getByRole('button', { name: t('login.submit') }).click();
+}
+
+/** The heading of the page a log-in lands on: "My tickets" or the dashboard. */
+const landing = () => new RegExp(`^(${[t('tickets.mine'), t('tickets.dashboard')].map(escapeRegExp).join('|')})$`);
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
- * Logs in from a fresh /login and waits for the home page of the logged-in
- * user ("Hello, …" and the username in the header). Returns that username.
+ * Logs in from a fresh /login and waits for the page it lands on, where the
+ * role works (`/tickets`: "My tickets" or the dashboard) with the username
+ * in the header. Returns that username.
  */
 export async function logIn(
   page: Page,
@@ -141,17 +161,16 @@ export async function logIn(
 ): Promise<string> {
   await visit(page, '/login');
   await submitLogIn(page, login, password, options);
-  await expect(page).toHaveURL('/');
-  await expect(page.locator('main h1')).toHaveText(/^Hello, /);
+  // A log-in lands where the role works: "My tickets" or the dashboard.
+  await expect(page).toHaveURL('/tickets');
+  await expect(page.locator('main h1')).toHaveText(landing());
   await expect(headerUsername(page)).toBeVisible();
-  const username = (await headerUsername(page).textContent())!.trim();
-  await expect(page.locator('main h1')).toHaveText(`Hello, ${username}`);
-  return username;
+  return (await headerUsername(page).textContent())!.trim();
 }
 
 /** Logs out with the header's button and waits for the visitor's header. */
 export async function logOut(page: Page): Promise<void> {
-  await header(page).getByRole('button', { name: 'Log out' }).click();
+  await header(page).getByRole('button', { name: t('header.log_out') }).click();
   await expect(headerLogInLink(page)).toBeVisible();
   await expect(headerUsername(page)).toHaveCount(0);
 }

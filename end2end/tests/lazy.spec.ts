@@ -7,7 +7,7 @@
 // loaded at all). No sleeps: every wait is on something the page shows.
 
 import { expect, test, type Page } from '@playwright/test';
-import { DEMO, isHydrated, logIn, newUser, register, visit } from './helpers';
+import { DEMO, isHydrated, logIn, newUser, register, t, visit } from './helpers';
 
 test.beforeEach(() => {
   test.skip(!isHydrated(), 'wasm chunks are loaded by the wasm');
@@ -27,7 +27,7 @@ test('the dashboard runs on the main module; opening a ticket loads its chunk in
   const wasm = wasmRequests(page);
   await logIn(page, DEMO.alice.login, DEMO.alice.password);
   await visit(page, '/tickets');
-  await expect(page.locator('main h1')).toHaveText('Dashboard');
+  await expect(page.locator('main h1')).toHaveText(t('tickets.dashboard'));
   expect(wasm).toHaveLength(1);
   const main = wasm[0];
 
@@ -57,7 +57,7 @@ test('split pages loaded directly bring their chunk and run', async ({ page }) =
 
   await logIn(page, user.username, user.password);
   await visit(page, '/tickets/new');
-  await expect(page.locator('main h1')).toHaveText('New ticket');
+  await expect(page.locator('main h1')).toHaveText(t('new_ticket.title'));
   // The page's own code runs: typing autosaves a draft.
   await page.locator('main form input[name=subject]').fill('Typed on a split page');
   await expect(page.locator('main .draft-status')).toHaveAttribute('data-state', 'saved');

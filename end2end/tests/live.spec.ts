@@ -18,11 +18,12 @@ import {
   type Page,
 } from '@playwright/test';
 import * as net from 'node:net';
-import { DEMO, isHydrated, newUser, visit } from './helpers';
+import { DEMO, isHydrated, languageContext, newUser, sameOrigin, t, visit } from './helpers';
+import { FIRST_PORT, PROXY_PORT, SECOND_PORT } from './ports';
 
-const FIRST = 'http://127.0.0.1:3100';
+const FIRST = `http://127.0.0.1:${FIRST_PORT}`;
 /** The second instance on the same database (see playwright.config.ts). */
-const SECOND = 'http://127.0.0.1:3101';
+const SECOND = `http://127.0.0.1:${SECOND_PORT}`;
 
 interface Account {
   id: number;
@@ -42,7 +43,7 @@ test.beforeEach(() => {
 
 /** An API client (cookie session) on `baseURL`, logged in as `account`. */
 async function api(account: { login: string; password: string }, baseURL = FIRST): Promise<APIRequestContext> {
-  const context = await playwrightRequest.newContext({ baseURL });
+  const context = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: sameOrigin(baseURL) });
   const response = await context.post('/api/v1/auth/login', {
     data: { login: account.login, password: account.password },
   });
@@ -53,7 +54,7 @@ async function api(account: { login: string; password: string }, baseURL = FIRST
 /** Registers a fresh account; an admin gives it `role` when it is not requester. */
 async function freshAccount(prefix: string, role: 'requester' | 'agent' = 'requester'): Promise<Account> {
   const user = newUser(prefix);
-  const anonymous = await playwrightRequest.newContext({ baseURL: FIRST });
+  const anonymous = await playwrightRequest.newContext({ baseURL: FIRST, extraHTTPHeaders: sameOrigin(FIRST) });
   const registered = await anonymous.post('/api/v1/auth/register', { data: user });
   expect(registered.status()).toBe(201);
   const { user: created } = await registered.json();
@@ -89,10 +90,16 @@ async function reply(client: APIRequestContext, ticket: TicketInfo, body: string
 
 /** A browser (own cookies) logged in as `account`, talking to `baseURL`. */
 async function browserAs(browser: Browser, account: Account, baseURL: string, viewport?: { width: number; height: number }) {
-  const context = await browser.newContext({ baseURL, javaScriptEnabled: true, ...(viewport ? { viewport } : {}) });
+  const context = await browser.newContext({
+    baseURL,
+    javaScriptEnabled: true,
+    ...languageContext(),
+    ...(viewport ? { viewport } : {}),
+  });
   const page = await context.newPage();
   const response = await page.request.post('/api/v1/auth/login', {
     data: { login: account.login, password: account.password },
+    headers: sameOrigin(baseURL),
   });
   expect(response.status()).toBe(200);
   return page;
@@ -130,7 +137,8 @@ function messageBodies(page: Page) {
 class CuttableProxy {
   private server: net.Server | undefined;
   private sockets = new Set<net.Socket>();
-  port = 0;
+  /** A fixed port: the first instance trusts this origin (playwright.config.ts). */
+  port = PROXY_PORT;
 
   constructor(private readonly targetPort: number) {}
 
@@ -198,19 +206,19 @@ test('replies and status changes reach the other person across two server instan
 
   const agentForm = agentPage.locator('form.reply-form');
   await agentForm.locator('textarea[name=body]').fill('Agent here: which VPN client do you use?');
-  await agentForm.getByRole('button', { name: 'Send reply' }).click();
+  await agentForm.getByRole('button', { name: t('ticket.send_reply') }).click();
   await expect(messageBodies(requesterPage)).toHaveText(['Agent here: which VPN client do you use?']);
 
   const requesterForm = requesterPage.locator('form.reply-form');
   await requesterForm.locator('textarea[name=body]').fill('WireGuard, version 1.0.');
-  await requesterForm.getByRole('button', { name: 'Send reply' }).click();
+  await requesterForm.getByRole('button', { name: t('ticket.send_reply') }).click();
   await expect(messageBodies(agentPage)).toHaveText([
     'Agent here: which VPN client do you use?',
     'WireGuard, version 1.0.',
   ]);
 
   await agentPage.locator('form.control-form select[name=status]').selectOption('pending');
-  await agentPage.getByRole('button', { name: 'Set status' }).click();
+  await agentPage.getByRole('button', { name: t('ticket.set_status') }).click();
   await expect(requesterPage.locator('article.ticket')).toHaveAttribute('data-status', 'pending');
   await expect(requesterPage.locator('.ticket-heading .badges [data-status]')).toHaveAttribute('data-status', 'pending');
   await expect(requesterPage.locator('.timeline li[data-action=status_changed]')).toHaveCount(1);
@@ -229,7 +237,7 @@ test('a cut connection shows "reconnecting", then catches up on what it missed e
   const agentApi = await api(agent, SECOND);
   const ticket = await openTicket(requesterApi, `Cut connection ${Date.now()}`);
 
-  const proxy = new CuttableProxy(3100);
+  const proxy = new CuttableProxy(FIRST_PORT);
   await proxy.start();
   try {
     const page = await browserAs(browser, requester, proxy.url);
@@ -240,7 +248,7 @@ test('a cut connection shows "reconnecting", then catches up on what it missed e
     await proxy.cut();
     await expect(liveState(page)).toHaveAttribute('data-live-state', 'reconnecting');
     await expect(liveState(page)).toBeVisible();
-    await expect(liveState(page)).toHaveText('Reconnecting…');
+    await expect(liveState(page)).toHaveText(t('live.reconnecting'));
 
     const bodies = ['Missed one: restart the router.', 'Missed two: then the laptop.', 'Missed three: still down?'];
     for (const body of bodies) {
@@ -284,13 +292,13 @@ test('typing and presence show on the ticket page, and typing goes away when it 
   await waitForLive(requesterPage);
 
   // Staff see who else is on a ticket; requesters are not told who is viewing.
-  await expect(agentPage.getByTestId('presence')).toHaveText(`Also here: ${requester.username}`);
+  await expect(agentPage.getByTestId('presence')).toHaveText(t('live.also_here', { names: requester.username }));
 
   const indicator = requesterPage.getByTestId('typing-indicator');
   await expect(indicator).toHaveCount(0);
   const textarea = agentPage.locator('form.reply-form textarea[name=body]');
   await textarea.pressSequentially('Let me check', { delay: 30 });
-  await expect(indicator).toHaveText(`${agent.username} is replying…`);
+  await expect(indicator).toHaveText(t('live.replying', { name: agent.username }));
   await expect(requesterPage.getByTestId('presence')).toHaveCount(0);
   // No more keys: after a few idle seconds the others see typing stop.
   await expect(indicator).toHaveCount(0, { timeout: 15_000 });
@@ -307,7 +315,7 @@ test('typing and presence show on the ticket page, and typing goes away when it 
   await agentPage.getByTestId('note-toggle').check();
   await textarea.pressSequentially(' internally', { delay: 30 });
   const colleagueIndicator = colleaguePage.getByTestId('typing-indicator');
-  await expect(colleagueIndicator).toHaveText(`${agent.username} is writing an internal note…`);
+  await expect(colleagueIndicator).toHaveText(t('live.writing_note', { name: agent.username }));
   await expect(indicator).toHaveCount(0);
   // Emptying the text stops typing at once.
   await textarea.fill('');
@@ -330,7 +338,7 @@ test('the dashboard gets new rows in place and the tab title counts unread ticke
   // A short window, so that the dashboard scrolls.
   const page = await browserAs(browser, agent, FIRST, { width: 1280, height: 480 });
   await visit(page, '/tickets');
-  await expect(page.locator('main h1')).toHaveText('Dashboard');
+  await expect(page.locator('main h1')).toHaveText(t('tickets.dashboard'));
   await waitForLive(page);
   await markDocument(page);
   const rows = page.locator('table.tickets-table tbody tr');
@@ -357,7 +365,7 @@ test('the dashboard gets new rows in place and the tab title counts unread ticke
   expect(await page.evaluate(() => window.scrollY)).toBe(before);
   // Rows that did not change were not rebuilt.
   await expect(page.locator('tr[data-test-kept=yes]')).toHaveCount(1);
-  await expect(page).toHaveTitle('Dashboard · Guichet');
+  await expect(page).toHaveTitle(`${t('tickets.dashboard')} · Guichet`);
 
   // The agent takes the ticket elsewhere (own action: no toast), then the
   // requester replies: a toast, and "(1) " in the tab title.
@@ -365,9 +373,9 @@ test('the dashboard gets new rows in place and the tab title counts unread ticke
   expect(assigned.status()).toBe(200);
   await reply(requesterApi, ticket, 'Any news?');
   const toast = page.getByTestId('toast');
-  await expect(toast.getByRole('link')).toHaveText(`${ticket.reference}: new reply from ${requester.username}`);
+  await expect(toast.getByRole('link')).toHaveText(t('toast.replied', { reference: ticket.reference, actor: requester.username }));
   await expect(toast).toHaveAttribute('role', 'status');
-  await expect(page).toHaveTitle('(1) Dashboard · Guichet');
+  await expect(page).toHaveTitle(`(1) ${t('tickets.dashboard')} · Guichet`);
   await expect(search).toHaveValue('half typed');
   await expectNoReload(page);
 

@@ -3,15 +3,16 @@
 // hydrated and without JavaScript unless it needs the wasm.
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DEMO, isHydrated, newUser, visit, waitForHydration } from './helpers';
+import { DEMO, isHydrated, languageContext, newUser, sameOrigin, t, visit, waitForHydration } from './helpers';
 
 /** Registers a fresh requester through the JSON API and logs `page` in as them. */
 async function freshRequester(page: Page): Promise<string> {
   const user = newUser('req');
-  const registered = await page.request.post('/api/v1/auth/register', { data: user });
+  const registered = await page.request.post('/api/v1/auth/register', { data: user, headers: sameOrigin() });
   expect(registered.status()).toBe(201);
   const loggedIn = await page.request.post('/api/v1/auth/login', {
     data: { login: user.username, password: user.password },
+    headers: sameOrigin(),
   });
   expect(loggedIn.status()).toBe(200);
   return user.username;
@@ -19,13 +20,13 @@ async function freshRequester(page: Page): Promise<string> {
 
 /** A second browser (another person) with the same settings as this project. */
 async function secondBrowser(browser: Browser, baseURL: string | undefined) {
-  const context = await browser.newContext({ baseURL, javaScriptEnabled: isHydrated() });
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: isHydrated(), ...languageContext() });
   return context.newPage();
 }
 
 /** Logs `page` in through the API (the log-in form has its own tests). */
 async function logInAs(page: Page, account: { login: string; password: string }) {
-  const response = await page.request.post('/api/v1/auth/login', { data: account });
+  const response = await page.request.post('/api/v1/auth/login', { data: account, headers: sameOrigin() });
   expect(response.status()).toBe(200);
 }
 
@@ -37,7 +38,7 @@ async function openTicket(page: Page, subject: string, description: string): Pro
   await form.locator('select[name=category]').selectOption('technical_issue');
   await form.locator('input[name=subject]').fill(subject);
   await form.locator('textarea[name=description]').fill(description);
-  await form.getByRole('button', { name: 'Open ticket' }).click();
+  await form.getByRole('button', { name: t('new_ticket.submit') }).click();
   await expect(page.locator('article.ticket h1')).toHaveText(subject);
   await waitForHydration(page);
   return (await page.locator('article.ticket').getAttribute('data-reference'))!;
@@ -55,14 +56,14 @@ test("a requester's draft survives a reload and is cleared by creating the ticke
   const subject = `Draft ${Date.now()}`;
   await form.locator('input[name=subject]').fill(subject);
   await form.locator('textarea[name=description]').fill('Typed before a crash, line one\nline two');
-  await expect(page.locator('.draft-status')).toHaveText('Draft saved');
+  await expect(page.locator('.draft-status')).toHaveText(t('draft.saved'));
 
   await page.reload();
   await waitForHydration(page);
   await expect(form.locator('input[name=subject]')).toHaveValue(subject);
   await expect(form.locator('textarea[name=description]')).toHaveValue('Typed before a crash, line one\nline two');
 
-  await form.getByRole('button', { name: 'Open ticket' }).click();
+  await form.getByRole('button', { name: t('new_ticket.submit') }).click();
   await expect(page.locator('article.ticket h1')).toHaveText(subject);
   await visit(page, '/tickets/new');
   await expect(page.locator('main form input[name=subject]')).toHaveValue('');
@@ -73,24 +74,28 @@ test('a requester and an agent carry one ticket from creation to closed', async 
   const subject = `Printer on fire ${Date.now()}`;
   const reference = await openTicket(page, subject, 'Smoke comes out of the office printer.');
   await expect(status(page)).toHaveAttribute('data-status', 'open');
+  // The category by its name, not its slug (issue 14).
+  await expect(page.locator('.ticket-side dd.category')).toHaveText('Technical issue');
+  await expect(page.locator('.ticket-heading .badges')).toContainText('Technical issue');
+  await expect(page.locator('article.ticket')).not.toContainText('technical_issue');
 
   const agent = await secondBrowser(browser, baseURL);
   await logInAs(agent, DEMO.alice);
   await visit(agent, `/tickets/${reference}`);
-  await agent.getByRole('button', { name: 'Take this ticket' }).click();
+  await agent.getByRole('button', { name: t('ticket.take') }).click();
   await expect(agent.locator('dd.assignee')).toHaveText('alice');
 
   const agentForm = agent.locator('form.reply-form');
   await agentForm.locator('textarea[name=body]').fill('We are on it: unplug the printer.');
-  await agentForm.getByRole('button', { name: 'Send reply' }).click();
+  await agentForm.getByRole('button', { name: t('ticket.send_reply') }).click();
   await expect(agent.locator('.message.reply .message-body')).toHaveText(['We are on it: unplug the printer.']);
 
   await agent.locator('form.reply-form textarea[name=body]').fill('Secret: third fire this month.');
-  await agent.locator('form.reply-form').getByRole('button', { name: 'Add internal note' }).click();
+  await agent.locator('form.reply-form').getByRole('button', { name: t('ticket.add_note') }).click();
   await expect(agent.locator('.message.internal-note .message-body')).toHaveText(['Secret: third fire this month.']);
 
   await agent.locator('form.control-form select[name=status]').selectOption('pending');
-  await agent.getByRole('button', { name: 'Set status' }).click();
+  await agent.getByRole('button', { name: t('ticket.set_status') }).click();
   await expect(status(agent)).toHaveAttribute('data-status', 'pending');
 
   // The requester sees the reply, never the internal note, and answering reopens the ticket.
@@ -99,16 +104,16 @@ test('a requester and an agent carry one ticket from creation to closed', async 
   await expect(page.locator('.message.reply .message-body')).toHaveText(['We are on it: unplug the printer.']);
   await expect(page.getByText('Secret: third fire this month.')).toHaveCount(0);
   await page.locator('form.reply-form textarea[name=body]').fill('Unplugged, the smoke stopped.');
-  await page.locator('form.reply-form').getByRole('button', { name: 'Send reply' }).click();
+  await page.locator('form.reply-form').getByRole('button', { name: t('ticket.send_reply') }).click();
   await expect(status(page)).toHaveAttribute('data-status', 'open');
 
   await visit(agent, `/tickets/${reference}`);
   await agent.locator('form.control-form select[name=status]').selectOption('resolved');
-  await agent.getByRole('button', { name: 'Set status' }).click();
+  await agent.getByRole('button', { name: t('ticket.set_status') }).click();
   await expect(status(agent)).toHaveAttribute('data-status', 'resolved');
 
   await visit(page, `/tickets/${reference}`);
-  await page.getByRole('button', { name: 'Close ticket' }).click();
+  await page.getByRole('button', { name: t('ticket.close') }).click();
   await expect(status(page)).toHaveAttribute('data-status', 'closed');
 
   // The agent's timeline shows every step, in order.
@@ -128,20 +133,22 @@ test('a requester and an agent carry one ticket from creation to closed', async 
     'status_changed',
     'status_changed',
   ]);
-  await expect(agent.locator('.timeline li').last()).toContainText('from resolved to closed');
+  await expect(agent.locator('.timeline li').last()).toContainText(t('timeline.status_changed', { from: t('status.resolved'), to: t('status.closed') }));
   await agent.context().close();
 });
 
 test('dashboard filters live in the URL', async ({ page }) => {
   await logInAs(page, DEMO.alice);
   await visit(page, '/tickets');
-  await expect(page.locator('main h1')).toHaveText('Dashboard');
+  await expect(page.locator('main h1')).toHaveText(t('tickets.dashboard'));
   const filters = page.locator('form.filters');
   await filters.locator('input[name=status][value=open]').check();
   await filters.locator('select[name=priority]').selectOption('urgent');
-  await filters.getByRole('button', { name: 'Apply' }).click();
+  await filters.getByRole('button', { name: t('tickets.apply') }).click();
   await expect(page).toHaveURL(/priority=urgent/);
   await expect(page).toHaveURL(/status=open/);
+  // Only the filters that are set: no empty parameter, no stray `&=` (issue 14).
+  await expect(page).not.toHaveURL(/[?&][^=&]*=(&|$)/);
   const rows = page.locator('table.tickets-table tbody tr');
   await expect(rows.filter({ hasText: 'Double charge on invoice 2026-114' })).toHaveCount(1);
   await expect(rows.filter({ hasText: 'Bot crashes on /play' })).toHaveCount(0);
@@ -157,8 +164,9 @@ test('dashboard filters live in the URL', async ({ page }) => {
   // Accent-insensitive search with a prefix on the last word.
   await visit(page, '/tickets');
   await page.locator('form.filters input[name=q]').fill('paiement refu');
-  await page.locator('form.filters').getByRole('button', { name: 'Apply' }).click();
+  await page.locator('form.filters').getByRole('button', { name: t('tickets.apply') }).click();
   await expect(page).toHaveURL(/q=paiement/);
+  await expect(page).not.toHaveURL(/[?&][^=&]*=(&|$)/);
   await expect(rows.filter({ hasText: 'Paiement refusé pour ma commande' })).toHaveCount(1);
   await expect(rows).toHaveCount(1);
 
@@ -172,10 +180,31 @@ test("a requester's list shows only their tickets and someone else's ticket is n
   const subject = `Mine only ${Date.now()}`;
   await openTicket(page, subject, 'Nobody else should see this.');
   await visit(page, '/tickets');
-  await expect(page.locator('main h1')).toHaveText('My tickets');
+  await expect(page.locator('main h1')).toHaveText(t('tickets.mine'));
   await expect(page.locator('table.tickets-table tbody tr')).toHaveCount(1);
   // SUP-0001 belongs to the demo requester chloe.
   const response = await page.goto('/tickets/SUP-0001');
   expect(response!.status()).toBe(404);
-  await expect(page.locator('main h1')).toHaveText('Not found');
+  await expect(page.locator('main h1')).toHaveText(t('error_page.not_found_title'));
+});
+
+test('a requester sees that their ticket was escalated, never the reason', async ({ page, browser, baseURL }) => {
+  await freshRequester(page);
+  const reference = await openTicket(page, `Sensitive application ${Date.now()}`, 'About my application.');
+  const reason = `Sensitive application, needs an admin ${Date.now()}`;
+
+  const agent = await secondBrowser(browser, baseURL);
+  await logInAs(agent, DEMO.alice);
+  await visit(agent, `/tickets/${reference}`);
+  await agent.locator('form.escalate-form input[name=reason]').fill(reason);
+  await agent.locator('form.escalate-form').getByRole('button', { name: t('ticket.escalate') }).click();
+  await expect(status(agent)).toHaveAttribute('data-status', 'escalated');
+  await expect(agent.locator('.timeline li[data-action=escalated]')).toContainText(reason);
+
+  // The requester's page (server-rendered, then hydrated) says it was
+  // escalated; the reason is nowhere in it, nor in what it loaded.
+  await visit(page, `/tickets/${reference}`);
+  await expect(status(page)).toHaveAttribute('data-status', 'escalated');
+  await expect(page.locator('.timeline li[data-action=escalated]')).toContainText(t('timeline.escalated_without_reason'));
+  expect(await page.content()).not.toContain(reason);
 });

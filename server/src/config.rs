@@ -1,6 +1,8 @@
 //! Command-line and environment configuration.
 
+use app::domain::TwoFactorRequirement;
 use app::services::notifications::{MailSettings, SmtpTls};
+use app::services::{RateLimits, SecretKey};
 use clap::{Args, Parser, Subcommand};
 
 /// `guichet [COMMAND]`; without a command, `serve`.
@@ -23,6 +25,8 @@ pub struct DatabaseArgs {
 }
 
 /// The server's commands.
+// Parsed once at start: the size of `Serve` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations, then serve HTTP (the default).
@@ -66,6 +70,51 @@ pub struct ServeArgs {
     /// Failed log-ins allowed per client address within the throttle window.
     #[arg(long, env = "GUICHET_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: i64,
+    /// Origins besides the public URL's allowed to make changes with the
+    /// session cookie, comma-separated (e.g. http://intranet-name:3000).
+    #[arg(long, env = "GUICHET_TRUSTED_ORIGINS", value_delimiter = ',')]
+    pub trusted_origins: Vec<String>,
+    /// Requests a minute per user (session or API token) to /api/v1 and /fn.
+    #[arg(long, env = "GUICHET_RATE_LIMIT_PER_USER", default_value_t = 400)]
+    pub rate_limit_per_user: u32,
+    /// Requests a minute per client address to /api/v1 and /fn.
+    #[arg(long, env = "GUICHET_RATE_LIMIT_PER_ADDRESS", default_value_t = 700)]
+    pub rate_limit_per_address: u32,
+    /// Registrations an hour per client address.
+    #[arg(long, env = "GUICHET_RATE_LIMIT_REGISTRATIONS", default_value_t = 10)]
+    pub rate_limit_registrations: u32,
+    /// API tokens created an hour per user.
+    #[arg(long, env = "GUICHET_RATE_LIMIT_TOKEN_CREATIONS", default_value_t = 10)]
+    pub rate_limit_token_creations: u32,
+    /// No rate limits for loopback clients (tests and benchmarks only).
+    #[arg(long, env = "GUICHET_RATE_LIMIT_EXEMPT_LOOPBACK", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub rate_limit_exempt_loopback: bool,
+    /// Let webhooks reach private, loopback and link-local addresses and
+    /// plain http:// URLs (tests and local stand-ins only).
+    #[arg(long, env = "GUICHET_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// Secret that signs the errors of plain form posts and seals two-factor
+    /// secrets; set the same value on every instance behind one address, and
+    /// keep it (unset: a random key per process, and two-factor
+    /// authentication cannot be turned on).
+    #[arg(long, env = "GUICHET_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Whose accounts must turn on two-factor authentication before doing
+    /// anything else: admin, or staff (agents and admins); unset: nobody's.
+    /// Needs GUICHET_SECRET_KEY.
+    #[arg(long = "require-2fa-for", env = "GUICHET_REQUIRE_2FA_FOR")]
+    pub require_two_factor_for: Option<String>,
+    /// Failed log-ins of one account, from all addresses, after which each
+    /// further attempt waits (250 ms, doubling, at most 10 s).
+    #[arg(long, env = "GUICHET_LOGIN_SLOWDOWN_AFTER", default_value_t = 10)]
+    pub login_slowdown_after: i64,
+    /// Reverse proxies (comma-separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8)
+    /// whose X-Forwarded-For / Forwarded headers give the client address.
+    #[arg(long, env = "GUICHET_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password checks queued or running at once; more answer 503 with Retry-After.
+    #[arg(long, env = "GUICHET_PASSWORD_QUEUE", default_value_t = app::services::passwords::DEFAULT_QUEUE)]
+    pub password_queue: usize,
     /// SMTP server for notification emails; unset keeps emails in the outbox, unsent.
     #[arg(long, env = "GUICHET_SMTP_HOST")]
     pub smtp_host: Option<String>,
@@ -84,9 +133,74 @@ pub struct ServeArgs {
     /// The sender of notification emails, e.g. "Guichet <support@example.com>".
     #[arg(long, env = "GUICHET_MAIL_FROM", default_value = "Guichet <guichet@localhost>")]
     pub mail_from: String,
+    /// The desk's language for visitors whose browser asks for none Guichet
+    /// speaks and users who chose none: fr or en.
+    #[arg(long, env = "GUICHET_DEFAULT_LANGUAGE", default_value = "fr")]
+    pub default_language: String,
+    /// The desk's time zone (IANA name) for users who chose none.
+    #[arg(long, env = "GUICHET_TIME_ZONE", default_value = app::i18n::DEFAULT_TIME_ZONE)]
+    pub time_zone: String,
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`127.0.0.1`, a /32 or /128).
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not a CIDR like 10.0.0.0/8 or an address"))
 }
 
 impl ServeArgs {
+    /// The rate limits from `GUICHET_RATE_LIMIT_*`.
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            per_user_per_minute: self.rate_limit_per_user,
+            per_address_per_minute: self.rate_limit_per_address,
+            registrations_per_hour: self.rate_limit_registrations,
+            token_creations_per_hour: self.rate_limit_token_creations,
+            exempt_loopback: self.rate_limit_exempt_loopback,
+        }
+    }
+
+    /// The key from `GUICHET_SECRET_KEY`, else a random one.
+    pub fn secret_key(&self) -> SecretKey {
+        match self.secret_key.as_deref().filter(|text| !text.is_empty()) {
+            Some(text) => SecretKey::from_text(text),
+            None => SecretKey::random(),
+        }
+    }
+
+    /// The two-factor requirement from `GUICHET_REQUIRE_2FA_FOR` (empty: none).
+    ///
+    /// Errors: a value other than `admin` or `staff`, or a requirement
+    /// without `GUICHET_SECRET_KEY` (without it no secret outlives a restart,
+    /// so nobody could turn two-factor authentication on).
+    pub fn two_factor_requirement(&self) -> anyhow::Result<Option<TwoFactorRequirement>> {
+        let Some(text) = self.require_two_factor_for.as_deref().map(str::trim).filter(|text| !text.is_empty()) else {
+            return Ok(None);
+        };
+        let requirement: TwoFactorRequirement =
+            text.parse().map_err(|reason| anyhow::anyhow!("GUICHET_REQUIRE_2FA_FOR {reason}"))?;
+        if self.secret_key.as_deref().is_none_or(str::is_empty) {
+            anyhow::bail!("GUICHET_REQUIRE_2FA_FOR needs GUICHET_SECRET_KEY: two-factor secrets are sealed with it");
+        }
+        Ok(Some(requirement))
+    }
+
+    /// The desk's defaults from `GUICHET_DEFAULT_LANGUAGE` and `GUICHET_TIME_ZONE`.
+    ///
+    /// Errors: a language other than fr or en, or an unknown time zone.
+    pub fn desk(&self) -> anyhow::Result<app::i18n::Viewer> {
+        let language = app::i18n::parse_language(&self.default_language).ok_or_else(|| {
+            anyhow::anyhow!("GUICHET_DEFAULT_LANGUAGE must be fr or en, not {:?}", self.default_language)
+        })?;
+        let time_zone = self.time_zone.trim().to_string();
+        if !app::services::viewer::known_time_zone(&time_zone) {
+            anyhow::bail!("GUICHET_TIME_ZONE must be an IANA time zone such as Europe/Paris, not {time_zone:?}");
+        }
+        Ok(app::i18n::Viewer { language, time_zone })
+    }
+
     /// The SMTP settings, or `None` when no host is set.
     ///
     /// Errors: a bad GUICHET_SMTP_TLS or GUICHET_MAIL_FROM, or a user name without password.
@@ -111,5 +225,30 @@ impl ServeArgs {
             password,
             from,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(require: Option<&str>, key: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            require_two_factor_for: require.map(String::from),
+            secret_key: key.map(String::from),
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn the_two_factor_requirement_is_admin_or_staff_and_needs_a_secret_key() {
+        assert_eq!(args(None, None).two_factor_requirement().unwrap(), None);
+        assert_eq!(args(Some(" "), None).two_factor_requirement().unwrap(), None);
+        assert_eq!(args(Some("admin"), Some("k")).two_factor_requirement().unwrap(), Some(TwoFactorRequirement::Admin));
+        assert_eq!(args(Some("staff"), Some("k")).two_factor_requirement().unwrap(), Some(TwoFactorRequirement::Staff));
+        let unknown = args(Some("everyone"), Some("k")).two_factor_requirement().unwrap_err().to_string();
+        assert!(unknown.contains("admin, staff"), "{unknown}");
+        let keyless = args(Some("admin"), None).two_factor_requirement().unwrap_err().to_string();
+        assert!(keyless.contains("GUICHET_SECRET_KEY"), "{keyless}");
     }
 }

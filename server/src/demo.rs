@@ -2,7 +2,10 @@
 //! with the tickets module, a dozen tickets). Loaded only into a database
 //! without users, so running it again changes nothing.
 
-use app::domain::{MessageKind, NewTicket, Registration, Role, Status, TicketSource, User};
+use app::domain::{
+    Assignment, Escalation, MessageKind, NewMessage, NewTicket, Registration, Role, Status, StatusChange, TicketSource,
+    User,
+};
 use app::services::{Caller, accounts, tickets};
 use sqlx::PgPool;
 
@@ -19,7 +22,7 @@ pub const DEMO_ACCOUNTS: [(&str, Role, &str); 6] = [
 
 /// Loads the demo data when the database has no users yet. Returns whether it did.
 pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    let has_users: bool = sqlx::query_scalar("select exists (select 1 from users)").fetch_one(pool).await?;
+    let has_users = sqlx::query_scalar!(r#"select exists (select 1 from users) as "exists!""#).fetch_one(pool).await?;
     if has_users {
         return Ok(false);
     }
@@ -56,7 +59,12 @@ enum Story {
 /// A dozen tickets in various states, through the service layer so their
 /// history is real.
 async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
-    let by_name = |name: &str| Caller { user: users.iter().find(|user| user.username == name).cloned(), address: None };
+    let by_name = |name: &str| Caller {
+        user: users.iter().find(|user| user.username == name).cloned(),
+        address: None,
+        token_scope: None,
+        two_factor_missing: false,
+    };
     let (admin, alice, bruno) = (by_name("admin"), by_name("alice"), by_name("bruno"));
     let tickets_to_open: [(&str, &str, &str, &str, &str, &str, Story); 12] = [
         (
@@ -186,72 +194,100 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
         match story {
             Story::Untouched => {}
             Story::Answered => {
-                tickets::assign(pool, agent, &key, agent_id).await.map_err(fail)?;
+                tickets::assign(pool, agent, &key, &Assignment { assignee_id: agent_id }).await.map_err(fail)?;
                 tickets::add_message(
                     pool,
                     agent,
                     &key,
-                    "Bonjour, nous vérifions avec la banque et revenons vers vous.",
-                    MessageKind::Reply,
+                    &NewMessage {
+                        body: "Bonjour, nous vérifions avec la banque et revenons vers vous.".into(),
+                        kind: MessageKind::Reply,
+                    },
                 )
                 .await
                 .map_err(fail)?;
             }
             Story::Pending => {
-                tickets::add_message(pool, agent, &key, "Could you send us the tracking number?", MessageKind::Reply)
+                tickets::add_message(
+                    pool,
+                    agent,
+                    &key,
+                    &NewMessage { body: "Could you send us the tracking number?".into(), kind: MessageKind::Reply },
+                )
+                .await
+                .map_err(fail)?;
+                tickets::change_status(pool, agent, &key, &StatusChange { status: Status::Pending })
                     .await
                     .map_err(fail)?;
-                tickets::change_status(pool, agent, &key, Status::Pending).await.map_err(fail)?;
             }
             Story::InProgress => {
-                tickets::assign(pool, agent, &key, agent_id).await.map_err(fail)?;
-                tickets::change_status(pool, agent, &key, Status::InProgress).await.map_err(fail)?;
+                tickets::assign(pool, agent, &key, &Assignment { assignee_id: agent_id }).await.map_err(fail)?;
+                tickets::change_status(pool, agent, &key, &StatusChange { status: Status::InProgress })
+                    .await
+                    .map_err(fail)?;
             }
             Story::Resolved => {
                 tickets::add_message(
                     pool,
                     agent,
                     &key,
-                    "This is fixed now; tell us if it happens again.",
-                    MessageKind::Reply,
+                    &NewMessage {
+                        body: "This is fixed now; tell us if it happens again.".into(),
+                        kind: MessageKind::Reply,
+                    },
                 )
                 .await
                 .map_err(fail)?;
-                tickets::change_status(pool, agent, &key, Status::Resolved).await.map_err(fail)?;
+                tickets::change_status(pool, agent, &key, &StatusChange { status: Status::Resolved })
+                    .await
+                    .map_err(fail)?;
             }
             Story::Closed => {
                 tickets::add_message(
                     pool,
                     agent,
                     &key,
-                    "Thanks, the contrast is improved in the next release.",
-                    MessageKind::Reply,
+                    &NewMessage {
+                        body: "Thanks, the contrast is improved in the next release.".into(),
+                        kind: MessageKind::Reply,
+                    },
                 )
                 .await
                 .map_err(fail)?;
-                tickets::change_status(pool, &admin, &key, Status::Closed).await.map_err(fail)?;
+                tickets::change_status(pool, &admin, &key, &StatusChange { status: Status::Closed })
+                    .await
+                    .map_err(fail)?;
             }
             Story::Escalated => {
                 tickets::add_message(
                     pool,
                     agent,
                     &key,
-                    "Reproduced on our side: the audio worker panics.",
-                    MessageKind::InternalNote,
+                    &NewMessage {
+                        body: "Reproduced on our side: the audio worker panics.".into(),
+                        kind: MessageKind::InternalNote,
+                    },
                 )
                 .await
                 .map_err(fail)?;
-                tickets::escalate(pool, agent, &key, "Affects every server since the 14:00 deploy")
-                    .await
-                    .map_err(fail)?;
+                tickets::escalate(
+                    pool,
+                    agent,
+                    &key,
+                    &Escalation { reason: "Affects every server since the 14:00 deploy".into() },
+                )
+                .await
+                .map_err(fail)?;
             }
             Story::Noted => {
                 tickets::add_message(
                     pool,
                     agent,
                     &key,
-                    "Duplicate charge confirmed in Stripe, refund pending approval.",
-                    MessageKind::InternalNote,
+                    &NewMessage {
+                        body: "Duplicate charge confirmed in Stripe, refund pending approval.".into(),
+                        kind: MessageKind::InternalNote,
+                    },
                 )
                 .await
                 .map_err(fail)?;

@@ -7,6 +7,12 @@ pub mod api;
 pub mod config;
 pub mod database;
 pub mod demo;
+pub mod rate_limit;
+pub mod request_tracing;
 pub mod router;
+pub mod security;
+pub mod state;
+pub mod viewer;
 
-pub use router::{AppState, build_router};
+pub use router::build_router;
+pub use state::AppState;

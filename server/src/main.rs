@@ -14,8 +14,21 @@ use server::{AppState, build_router, database, demo};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Stack of each runtime worker thread, in bytes: 8 MiB. Leptos renders a
+/// page as one deeply nested value; a debug build's frames for the largest
+/// page (an admin's ticket page) outgrow tokio's default 2 MiB.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -106,9 +119,25 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{address}")),
         login_failures_per_account: args.login_failures_per_account,
         login_failures_per_address: args.login_failures_per_address,
+        login_slowdown_after: args.login_slowdown_after,
+        trusted_proxies: args.trusted_proxies.clone(),
+        password_queue: args.password_queue,
         mail: args.mail_settings()?,
+        trusted_origins: args.trusted_origins.clone(),
+        rate_limits: args.rate_limits(),
+        secret_key: args.secret_key(),
+        webhook_allow_private: args.webhook_allow_private,
+        require_two_factor_for: args.two_factor_requirement()?,
+        desk: args.desk()?,
         ..Settings::default()
     };
+    app::i18n::set_desk_defaults(settings.desk.clone());
+    if settings.webhook_allow_private {
+        tracing::warn!("GUICHET_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach private and loopback addresses");
+    }
+    if !settings.secret_key.is_configured() {
+        tracing::warn!("GUICHET_SECRET_KEY is not set: nobody can turn on two-factor authentication");
+    }
     let settings = Arc::new(settings);
     let live = Hub::start(pool.clone()).await?;
     // Delivers the notification outbox (emails, Discord); any number of

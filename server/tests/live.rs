@@ -157,7 +157,7 @@ fn summary(event: &Value) -> (i64, String) {
 #[sqlx::test(migrations = false)]
 async fn a_reply_through_one_instance_reaches_a_stream_on_the_other(pool: PgPool) {
     let first = TestApp::spawn(pool.clone()).await;
-    let second = TestApp::spawn(pool).await;
+    let second = TestApp::spawn_beside(&first, pool).await;
     first.create_user("requester", Role::Requester).await;
     first.create_user("agent", Role::Agent).await;
     let requester = first.logged_in("requester").await;
@@ -278,7 +278,7 @@ async fn a_requester_stream_never_carries_other_tickets_or_internal_notes(pool: 
 #[sqlx::test(migrations = false)]
 async fn a_reconnecting_client_gets_exactly_what_it_missed(pool: PgPool) {
     let first = TestApp::spawn(pool.clone()).await;
-    let second = TestApp::spawn(pool).await;
+    let second = TestApp::spawn_beside(&first, pool).await;
     first.create_user("requester", Role::Requester).await;
     first.create_user("agent", Role::Agent).await;
     let requester = first.logged_in("requester").await;
@@ -387,7 +387,7 @@ async fn an_event_committed_late_is_not_skipped(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn streams_end_on_log_out_demotion_and_revoked_tokens(pool: PgPool) {
     let first = TestApp::spawn(pool.clone()).await;
-    let second = TestApp::spawn(pool).await;
+    let second = TestApp::spawn_beside(&first, pool).await;
     first.create_user("admin", Role::Admin).await;
     let agent_id = first.create_user("agent", Role::Agent).await.id;
     first.create_user("requester", Role::Requester).await;
@@ -446,7 +446,7 @@ async fn streams_end_on_log_out_demotion_and_revoked_tokens(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn typing_and_presence_reach_the_others_and_are_validated(pool: PgPool) {
     let first = TestApp::spawn(pool.clone()).await;
-    let second = TestApp::spawn(pool.clone()).await;
+    let second = TestApp::spawn_beside(&first, pool.clone()).await;
     first.create_user("requester", Role::Requester).await;
     first.create_user("stranger", Role::Requester).await;
     let alice_id = first.create_user("alice", Role::Agent).await.id;
@@ -533,14 +533,19 @@ async fn typing_and_presence_reach_the_others_and_are_validated(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn statistics_are_kept_until_the_next_ticket_event(pool: PgPool) {
     let first = TestApp::spawn(pool.clone()).await;
-    let second = TestApp::spawn(pool.clone()).await;
+    let second = TestApp::spawn_beside(&first, pool.clone()).await;
     first.create_user("agent", Role::Agent).await;
     first.create_user("requester", Role::Requester).await;
     let agent = first.logged_in("agent").await;
     let requester = first.logged_in("requester").await;
-    let ticket = create(&first, &requester, "Counted").await;
     let mut stream = Stream::open(&first, &agent, None).await;
     stream.ready().await;
+    let ticket = create(&first, &requester, "Counted").await;
+    // Once the stream carried the ticket's event, this instance has published
+    // it: the statistics computed next are cached at that position (read
+    // earlier, the event could arrive between the two reads below).
+    let event = stream.ticket_event("the first ticket's event").await;
+    assert_eq!(summary(&event), (ticket["id"].as_i64().unwrap(), "created".into()));
 
     let (status, before) = first.get(&agent, "/tickets/stats?period=7d").await;
     assert_eq!(status, StatusCode::OK, "{before}");

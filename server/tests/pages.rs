@@ -88,9 +88,11 @@ async fn build_files_answer_200_while_missing_pages_answer_404(pool: PgPool) {
 
     let mut requests = Vec::new();
     for _ in 0..100 {
-        let (client, css, favicon) = (client.clone(), app.url("/pkg/guichet.css"), app.url("/favicon.ico"));
+        // A missing page rendered at the same moment (once `/favicon.ico`,
+        // which now leads to the icon).
+        let (client, css, missing) = (client.clone(), app.url("/pkg/guichet.css"), app.url("/no-such-page.png"));
         requests.push(tokio::spawn(async move {
-            let (css, missing) = tokio::join!(client.get(css).send(), client.get(favicon).send());
+            let (css, missing) = tokio::join!(client.get(css).send(), client.get(missing).send());
             let css = css.unwrap();
             let status = css.status();
             let content_type = css.headers()["content-type"].to_str().unwrap().to_string();
@@ -108,4 +110,17 @@ async fn build_files_answer_200_while_missing_pages_answer_404(pool: PgPool) {
     let response = client.get(app.url("/pkg/missing.wasm")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     std::fs::remove_dir_all(&site_root).unwrap();
+}
+
+/// Every page names its icon, and the historic `/favicon.ico` that browsers
+/// ask for on a first visit leads to it instead of a 404 (issue 14).
+#[sqlx::test(migrations = false)]
+async fn the_icon_is_declared_and_favicon_ico_leads_to_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.bare_browser();
+    let html = client.get(app.url("/login")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"rel="icon" href="/favicon.svg""#), "{html}");
+    let response = client.get(app.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(response.headers()["location"], "/favicon.svg");
 }

@@ -663,9 +663,26 @@ async fn every_change_writes_an_event_with_its_actor_and_data(pool: PgPool) {
     ];
     assert_events("staff view", &staff_events, &expected);
 
-    let owner_expected: Vec<(&str, &str, Value)> =
-        expected.iter().filter(|(action, _, _)| *action != "note_added").cloned().collect();
+    // The requester sees every event but the note, and that it was
+    // escalated without the reason staff gave (issue 14: staff only).
+    let owner_expected: Vec<(&str, &str, Value)> = expected
+        .iter()
+        .filter(|(action, _, _)| *action != "note_added")
+        .map(|(action, actor, data)| match *action {
+            "escalated" => (*action, *actor, json!({"from": "open"})),
+            _ => (*action, *actor, data.clone()),
+        })
+        .collect();
     assert_events("requester view", &events_of(&detail(app, olivia, &key).await), &owner_expected);
+    // Nor do the pages: the timeline says "escalated it" to the requester.
+    let page = |client: &Client| {
+        let request = client.get(app.url(&format!("/tickets/{key}"))).header("accept", "text/html");
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let (requester_page, staff_page) = (page(olivia).await, page(ada).await);
+    assert!(requester_page.contains("data-action=\"escalated\""), "the requester sees the escalation");
+    assert!(!requester_page.contains("Needs the billing team."), "but not its reason");
+    assert!(staff_page.contains("Needs the billing team."), "staff do");
 
     // The reference works as a key too, in any case.
     assert_eq!(detail(app, olivia, "sup-0001").await["ticket"]["id"], id);
@@ -1381,8 +1398,8 @@ async fn lists_and_search_are_served_by_indexes(pool: PgPool) {
     for table in ["analyze tickets", "analyze users", "analyze queues", "analyze categories"] {
         sqlx::query(table).execute(&app.pool).await.unwrap();
     }
-    let agent = Caller { user: Some(agent), address: None };
-    let requester = Caller { user: Some(requester), address: None };
+    let agent = Caller { user: Some(agent), address: None, token_scope: None, two_factor_missing: false };
+    let requester = Caller { user: Some(requester), address: None, token_scope: None, two_factor_missing: false };
 
     let query = TicketQuery {
         status: vec!["open".into()],
@@ -1591,4 +1608,39 @@ async fn server_functions_list_and_count_only_a_requesters_own_tickets(pool: PgP
     assert_eq!(total(&body), 3, "{body}");
     let (status, _) = app.server_fn(&app.browser(), "status_counts", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Agents and admins see on a ticket the Discord account its requester gave
+/// at registration (issue 14); requesters' own view does not carry it.
+#[sqlx::test(migrations = false)]
+async fn staff_see_the_requesters_discord_account(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("alex", Role::Agent).await;
+    let agent = app.logged_in("alex").await;
+    let requester = app.browser();
+    let password = "a long enough passphrase 42";
+    let registration = json!({
+        "username": "zoe", "email": "zoe@example.test", "password": password,
+        "discord_username": "zoe_dev", "discord_id": "123456789012345678",
+    });
+    let (status, body) = app.post(&requester, "/auth/register", registration).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = app.post(&requester, "/auth/login", json!({"login": "zoe", "password": password})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ticket = open_ticket(&app, &requester, "Bot ignores me").await;
+    let key = id_of(&ticket).to_string();
+
+    let seen_by_agent = detail(&app, &agent, &key).await;
+    assert_eq!(seen_by_agent["requester_discord"], json!({"username": "zoe_dev", "id": "123456789012345678"}));
+    let html = agent
+        .get(app.url(&format!("/tickets/{key}")))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("zoe_dev (123456789012345678)"), "the ticket page shows it to the agent");
+    assert!(detail(&app, &requester, &key).await.get("requester_discord").is_none(), "not in the requester's view");
 }

@@ -2,6 +2,7 @@
 //! second after the last keystroke, so a reload, a crash or another device
 //! gets it back. Needs wasm; without it the form still works, unsaved.
 
+use crate::t;
 use leptos::prelude::*;
 
 /// Where the draft stands, for the quiet indicator next to the form.
@@ -98,10 +99,10 @@ impl Autosave {
 pub fn DraftIndicator(state: RwSignal<DraftState>) -> impl IntoView {
     let text = move || match state.get() {
         DraftState::Idle => "",
-        DraftState::Unsaved => "Draft not saved yet",
-        DraftState::Saving => "Saving draft…",
-        DraftState::Saved => "Draft saved",
-        DraftState::Failed => "Draft not saved (offline?)",
+        DraftState::Unsaved => t!(draft.unsaved),
+        DraftState::Saving => t!(draft.saving),
+        DraftState::Saved => t!(draft.saved),
+        DraftState::Failed => t!(draft.failed),
     };
     view! { <span class="draft-status" aria-live="polite" data-state=move || format!("{:?}", state.get()).to_lowercase()>{text}</span> }
 }

@@ -12,14 +12,38 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
-/// The reason given for field `name`, shown under its input (`role="alert"`).
+/// The reason given for field `name`, shown under its input (`role="alert"`),
+/// with the id [`error_id`] that the input names in `aria-describedby`
+/// (see [`described_by`]).
 #[component]
 pub fn FieldError(error: Signal<Option<AppError>>, name: &'static str) -> impl IntoView {
     move || {
         error.get().and_then(|error| error.field_error(name)).map(|reason| {
-            view! { <p class="field-error" role="alert" data-field=name>{reason}</p> }
+            view! { <p class="field-error" role="alert" data-field=name id=error_id(name)>{reason}</p> }
         })
     }
+}
+
+/// The id of field `name`'s error message: `error-subject`.
+pub fn error_id(name: &str) -> String {
+    format!("error-{name}")
+}
+
+/// For an input's `aria-describedby`: the id of its error message while it
+/// has one (so a screen reader reads the reason with the field).
+pub fn described_by(
+    error: Signal<Option<AppError>>,
+    name: &'static str,
+) -> impl Fn() -> Option<String> + Send + Sync + Copy {
+    move || error.get().and_then(|error| error.field_error(name)).map(|_| error_id(name))
+}
+
+/// For an input's `aria-invalid`: `"true"` while it has an error.
+pub fn invalid(
+    error: Signal<Option<AppError>>,
+    name: &'static str,
+) -> impl Fn() -> Option<&'static str> + Send + Sync + Copy {
+    move || error.get().and_then(|error| error.field_error(name)).map(|_| "true")
 }
 
 /// The form-level message of an error that is not about one field
@@ -29,6 +53,37 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().filter(|error| error.fields().is_empty()).map(|error| {
             view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+        })
+    }
+}
+
+/// The form-level message of a failed submission with, for each field
+/// error, a link to it (`#error-<field>`, where [`FieldError`] shows it next
+/// to its input): "Please correct the highlighted fields." then "Prefix: must
+/// be 2 to 8 capital letters". `labels` names the form's fields for people,
+/// `(field, label)`; a field without a label is listed by its reason alone.
+#[component]
+pub fn ErrorSummary(error: Signal<Option<AppError>>, labels: Vec<(&'static str, &'static str)>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            let fields = error.fields();
+            let links = fields
+                .iter()
+                .map(|(field, reason)| {
+                    let label = labels.iter().find(|(name, _)| name == field).map(|(_, label)| *label);
+                    let text = match label {
+                        Some(label) => format!("{label}: {reason}"),
+                        None => reason.clone(),
+                    };
+                    view! { <li><a href=format!("#{}", error_id(field))>{text}</a></li> }
+                })
+                .collect_view();
+            view! {
+                <div class="form-error error-summary" role="alert">
+                    <p>{error.to_string()}</p>
+                    {(!fields.is_empty()).then(|| view! { <ul>{links}</ul> })}
+                </div>
+            }
         })
     }
 }

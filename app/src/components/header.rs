@@ -1,53 +1,30 @@
-//! The header: product name, navigation for the role, the user, log-out.
+//! The header: skip link, product name, navigation for the role, the user,
+//! log-out, the language switcher.
 
-use crate::AuthVersion;
-use crate::components::live::{Live, LiveConnection};
+use crate::components::live::LiveConnection;
 use crate::components::theme::ThemeToggle;
-use crate::domain::{Role, User};
-use crate::functions::accounts::{LogOut, current_user};
-use crate::functions::notifications::unread_notifications;
+use crate::domain::Role;
+use crate::i18n::{LANGUAGES, Language, code, language};
+use crate::providers::{LogOutAction, UnreadNotifications};
+use crate::{t, tr};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// Loads the current user, refetched after log-in and log-out.
-/// Provided as context so pages can read it without another request.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Option<User>>);
+/// Where [`CurrentUser`] and [`NotificationVersion`] were first defined; they
+/// are provided by [`crate::providers`] now.
+pub use crate::providers::{CurrentUser, NotificationVersion};
 
-/// Bumped by pages that mark notifications read, so the bell refetches its count.
-#[derive(Clone, Copy)]
-pub struct NotificationVersion(pub RwSignal<u64>);
-
-/// The page header; also provides [`CurrentUser`] and [`NotificationVersion`] and runs the live
-/// connection (its "Reconnecting…" pill and toasts).
+/// The page header: navigation for the role, the user, the bell, log-out,
+/// the language switcher, the live connection's pill and toasts. It only
+/// reads the state that [`crate::providers`] provides.
 #[component]
 pub fn Header() -> impl IntoView {
-    let log_out = ServerAction::<LogOut>::new();
-    let AuthVersion(auth_version) = expect_context::<AuthVersion>();
-    let user = Resource::new(
-        move || (log_out.version().get(), auth_version.get()),
-        |_| async move { current_user().await.ok().flatten() },
-    );
-    provide_context(CurrentUser(user));
-    let notification_version = RwSignal::new(0_u64);
-    provide_context(NotificationVersion(notification_version));
-    let live = expect_context::<Live>();
-    // A ticket event about one of the user's tickets, by someone else, raises a
-    // toast: that is when a new notification may have arrived.
-    let unread = Resource::new(
-        move || {
-            (
-                log_out.version().get(),
-                auth_version.get(),
-                notification_version.get(),
-                live.resets.get(),
-                live.toasts.with(|toasts| toasts.last().map(|toast| toast.id)),
-            )
-        },
-        |_| async move { unread_notifications().await.unwrap_or(0) },
-    );
+    let LogOutAction(log_out) = expect_context::<LogOutAction>();
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let UnreadNotifications(unread) = expect_context::<UnreadNotifications>();
 
     view! {
+        <a class="skip-link" href="#main" on:click=skip_to_main>{t!(header.skip_link)}</a>
         <header class="site-header">
             <A href="/" attr:class="brand">"Guichet"</A>
             <Transition fallback=|| ()>
@@ -55,7 +32,7 @@ pub fn Header() -> impl IntoView {
                     let user = user.await;
                     let count = unread.await;
                     view! {
-                        <nav class="site-nav" aria-label="Main">
+                        <nav class="site-nav" aria-label=t!(header.navigation)>
                             {navigation(user.as_ref().map(|user| user.role))}
                         </nav>
                         <div class="session">
@@ -64,16 +41,16 @@ pub fn Header() -> impl IntoView {
                                     <span class="whoami">
                                         <span class="username" data-testid="current-username">{user.username.clone()}</span>
                                         " "
-                                        <span class=format!("role-badge role-{}", user.role)>{user.role.as_str()}</span>
+                                        <span class=format!("role-badge role-{}", user.role)>{user.role.label()}</span>
                                     </span>
                                     {bell(count)}
                                     <ActionForm action=log_out attr:class="inline-form">
-                                        <button type="submit" class="link-button">"Log out"</button>
+                                        <button type="submit" class="link-button">{t!(header.log_out)}</button>
                                     </ActionForm>
                                 }.into_any(),
                                 None => view! {
-                                    <A href="/login">"Log in"</A>
-                                    <A href="/register" attr:class="button">"Register"</A>
+                                    <A href="/login">{t!(header.log_in)}</A>
+                                    <A href="/register" attr:class="button">{t!(header.register)}</A>
                                 }.into_any(),
                             }}
                         </div>
@@ -81,16 +58,29 @@ pub fn Header() -> impl IntoView {
                 })}
             </Transition>
             <LiveConnection />
+            <LanguageSwitch />
             <ThemeToggle />
         </header>
     }
 }
 
+/// The skip link's jump: focus on `<main>` (the router would otherwise take
+/// the click as a navigation and leave the focus where it was).
+fn skip_to_main(event: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    if crate::components::shortcuts::focus("main#main") {
+        event.prevent_default();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
+}
+
 /// The link to `/notifications` with the unread count (hidden when none).
 fn bell(count: i64) -> impl IntoView {
+    let label = if count == 0 { t!(header.notifications).to_string() } else { t!(header.unread, count = count) };
     view! {
-        <A href="/notifications" attr:class="bell" attr:aria-label="Notifications" attr:title="Notifications">
-            "🔔"
+        <A href="/notifications" attr:class="bell" attr:aria-label=label.clone() attr:title=label>
+            <span aria-hidden="true">"🔔"</span>
             <span class="notification-count" data-testid="notification-count" hidden=count == 0>
                 {count}
             </span>
@@ -101,19 +91,40 @@ fn bell(count: i64) -> impl IntoView {
 fn navigation(role: Option<Role>) -> impl IntoView {
     let mut links: Vec<(&'static str, &'static str)> = Vec::new();
     match role {
-        Some(role) if role.is_staff() => links.extend([("/tickets", "Dashboard"), ("/tickets/new", "New ticket")]),
-        Some(_) => links.extend([("/tickets", "My tickets"), ("/tickets/new", "New ticket")]),
+        Some(role) if role.is_staff() => {
+            links.extend([("/tickets", t!(header.dashboard)), ("/tickets/new", t!(header.new_ticket))])
+        }
+        Some(_) => links.extend([("/tickets", t!(header.my_tickets)), ("/tickets/new", t!(header.new_ticket))]),
         None => {}
     }
     if role.is_some() {
-        links.push(("/settings", "Settings"));
+        links.push(("/settings", t!(header.settings)));
     }
     if role == Some(Role::Admin) {
         links.extend([
-            ("/admin/users", "Users"),
-            ("/admin/catalog", "Queues"),
-            ("/admin/notifications", "Notification setup"),
+            ("/admin/users", t!(header.users)),
+            ("/admin/catalog", t!(header.queues)),
+            ("/admin/notifications", t!(header.notification_setup)),
         ]);
     }
     links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()
+}
+
+/// A plain form (it works without the wasm, and with it reloads the page)
+/// with one button per other language, each named in its own language.
+/// Choosing one stores it (on the account when logged in, in a cookie in
+/// any case); the server sends the browser back to the page (its
+/// `Referer`), which then renders in that language.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let current = language();
+    view! {
+        <form method="post" action="/fn/set_language" class="language-switch" aria-label=t!(header.language)>
+            {LANGUAGES.into_iter().filter(|other| *other != current).map(|other: Language| view! {
+                <button type="submit" name="language" value=code(other) class="link-button" lang=code(other) data-testid="language-switch">
+                    {tr!(other, language.name)}
+                </button>
+            }).collect_view()}
+        </form>
+    }
 }

@@ -2,19 +2,12 @@
 //! boxes), shared by the user's settings and the admins' defaults.
 
 use crate::domain::{NotificationKind, NotificationPreference};
+use crate::t;
 use leptos::prelude::*;
 
 /// A short name for a kind, for tables and checkboxes, e.g. "Assigned to me".
 pub fn kind_name(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::TicketCreated => "Ticket created",
-        NotificationKind::TicketAssigned => "Assigned to me",
-        NotificationKind::AgentReplied => "Agent reply",
-        NotificationKind::RequesterReplied => "Requester reply",
-        NotificationKind::TicketResolved => "Resolved",
-        NotificationKind::TicketClosed => "Closed",
-        NotificationKind::TicketEscalated => "Escalated",
-    }
+    kind.name()
 }
 
 /// The table inside a preferences form: for each kind in `preferences`, a
@@ -26,7 +19,7 @@ pub fn PreferenceTable(preferences: Vec<NotificationPreference>) -> impl IntoVie
     view! {
         <table class="data-table preference-table">
             <thead>
-                <tr><th scope="col">"Event"</th><th scope="col">"Email"</th><th scope="col">"In-app"</th></tr>
+                <tr><th scope="col">{t!(preferences.event)}</th><th scope="col">{t!(preferences.email)}</th><th scope="col">{t!(preferences.in_app)}</th></tr>
             </thead>
             <tbody>
                 {preferences.into_iter().map(|preference| {
@@ -41,10 +34,10 @@ pub fn PreferenceTable(preferences: Vec<NotificationPreference>) -> impl IntoVie
                                 <small class="muted">{kind.label()}</small>
                             </th>
                             <td class="choice">
-                                <input type="checkbox" name="email[]" value=kind.as_str() checked=preference.email aria-label=format!("{name}: email") />
+                                <input type="checkbox" name="email[]" value=kind.as_str() checked=preference.email aria-label=t!(preferences.email_of, name = name) />
                             </td>
                             <td class="choice">
-                                <input type="checkbox" name="in_app[]" value=kind.as_str() checked=preference.in_app aria-label=format!("{name}: in-app") />
+                                <input type="checkbox" name="in_app[]" value=kind.as_str() checked=preference.in_app aria-label=t!(preferences.in_app_of, name = name) />
                             </td>
                         </tr>
                     }

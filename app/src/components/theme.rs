@@ -1,6 +1,7 @@
 //! Light / dark theme switch. The default follows the system; a choice made
 //! here is kept on this device (localStorage) and applied before first paint.
 
+use crate::t;
 use leptos::prelude::*;
 
 /// A button that flips between the light and dark themes.
@@ -21,9 +22,9 @@ pub fn ThemeToggle() -> impl IntoView {
         }
     };
     let label = move || match theme.get().as_deref() {
-        Some("dark") => "Light theme",
-        Some(_) => "Dark theme",
-        None => "Theme",
+        Some("dark") => t!(theme.light),
+        Some(_) => t!(theme.dark),
+        None => t!(theme.theme),
     };
     view! {
         <button type="button" class="theme-toggle" on:click=toggle data-theme-now=move || theme.get()>

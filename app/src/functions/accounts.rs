@@ -2,11 +2,14 @@
 
 #[cfg(feature = "ssr")]
 use crate::domain::Registration;
-use crate::domain::{Role, User, UserPage};
+use crate::domain::{LogInOutcome, Role, User, UserPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
-use {super::ssr::*, crate::services::accounts};
+use {
+    super::ssr::*,
+    crate::services::{accounts, two_factor},
+};
 
 /// The logged-in user, or `None`.
 #[server(prefix = "/fn", endpoint = "current_user")]
@@ -15,7 +18,9 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     Ok(request.caller.user)
 }
 
-/// Creates a requester account, then sends the browser to the log-in page.
+/// Creates a requester account, then sends the browser to the log-in page,
+/// which says the account was created (`?registered=1`: a flag, never the
+/// name, so that a link cannot put its own text on the page).
 ///
 /// Errors: 422 / 409 with field errors (see `services::accounts::register`).
 #[server(prefix = "/fn", endpoint = "register")]
@@ -29,18 +34,28 @@ pub async fn register(
     let request = request().await?;
     let input = Registration { username, email, password, discord_username, discord_id };
     let user = respond(accounts::register(&request.context.pool, &input).await)?;
-    leptos_axum::redirect(&format!("/login?registered={}", user.username));
+    leptos_axum::redirect("/login?registered=1");
     Ok(user)
 }
 
+/// Where a log-in lands: where the role works (issue 14), "My tickets" for
+/// requesters and the dashboard for agents and admins, both at `/tickets`.
+pub const AFTER_LOG_IN: &str = "/tickets";
+
 /// Logs in with username or email and password; `remember` keeps the session
-/// 30 days. Sends the browser to the home page.
+/// 30 days. Sends the browser to [`AFTER_LOG_IN`], to the code step
+/// (`/login/two-factor`) for an account with two-factor authentication, or
+/// to Settings when the role requires two-factor authentication and it is off.
 ///
 /// Errors: 401 for wrong credentials, 429 when throttled.
 #[server(prefix = "/fn", endpoint = "log_in")]
-pub async fn log_in(login: String, password: String, #[server(default)] remember: bool) -> Result<User, AppError> {
+pub async fn log_in(
+    login: String,
+    password: String,
+    #[server(default)] remember: bool,
+) -> Result<LogInOutcome, AppError> {
     let request = request().await?;
-    let user = respond(
+    let outcome = respond(
         accounts::log_in(
             &request.context.pool,
             &request.context.settings,
@@ -52,7 +67,34 @@ pub async fn log_in(login: String, password: String, #[server(default)] remember
         )
         .await,
     )?;
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(match &outcome {
+        LogInOutcome::SecondFactorRequired => "/login/two-factor",
+        LogInOutcome::LoggedIn { must_enrol: true, .. } => "/settings#two-factor",
+        LogInOutcome::LoggedIn { .. } => AFTER_LOG_IN,
+    });
+    Ok(outcome)
+}
+
+/// The second step of a log-in with two-factor authentication: the
+/// authenticator app's current code or a recovery code. Sends the browser to
+/// [`AFTER_LOG_IN`].
+///
+/// Errors: 401 for a wrong code or an expired log-in, 429 when throttled
+/// (see `services::two_factor::log_in_second_factor`).
+#[server(prefix = "/fn", endpoint = "log_in_second_factor")]
+pub async fn log_in_second_factor(code: String) -> Result<User, AppError> {
+    let request = request().await?;
+    let user = respond(
+        two_factor::log_in_second_factor(
+            &request.context.pool,
+            &request.context.settings,
+            &request.caller,
+            &request.session,
+            &code,
+        )
+        .await,
+    )?;
+    leptos_axum::redirect(AFTER_LOG_IN);
     Ok(user)
 }
 

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use {
     super::ssr::*,
     crate::services::catalog::{self, QueueInput},
+    crate::t,
 };
 
 /// Reads an open-ticket limit from a form: empty = unlimited.
@@ -14,10 +15,7 @@ use {
 fn parse_limit(text: &str) -> Result<Option<i32>, AppError> {
     match text.trim() {
         "" => Ok(None),
-        text => text
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::field("open_ticket_limit", "must be a whole number, or empty for unlimited")),
+        text => text.parse().map(Some).map_err(|_| AppError::field("open_ticket_limit", t!(field.limit_number))),
     }
 }
 

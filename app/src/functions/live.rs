@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
-use {super::ssr::*, crate::services::live};
+use {super::ssr::*, crate::services::presence};
 
 /// Announces that the caller is viewing, typing on or leaving a ticket
 /// (`activity`: viewing, typing, stopped, left); `internal` when typing an
@@ -12,5 +12,5 @@ use {super::ssr::*, crate::services::live};
 #[server(prefix = "/fn", endpoint = "announce_activity")]
 pub async fn announce_activity(ticket: String, activity: String, internal: bool) -> Result<(), AppError> {
     let request = request().await?;
-    respond(live::announce_activity(&request.context.pool, &request.caller, &ticket, &activity, internal).await)
+    respond(presence::announce_activity(&request.context.pool, &request.caller, &ticket, &activity, internal).await)
 }

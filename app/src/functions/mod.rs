@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod live;
 pub mod notifications;
 pub mod tickets;
+pub mod two_factor;
+pub mod viewer;
 
 /// URL prefix of every server function, kept apart from the REST API's `/api/v1`.
 pub const PREFIX: &str = "/fn";
@@ -16,6 +18,7 @@ pub mod ssr {
     //! Request plumbing shared by the server functions.
 
     use crate::error::AppError;
+    use crate::services::caller::client_address;
     use crate::services::{Caller, ServerContext};
     use axum::extract::ConnectInfo;
     use leptos::prelude::*;
@@ -50,14 +53,28 @@ pub mod ssr {
             tracing::error!(%error, "session layer missing");
             AppError::internal()
         })?;
-        let load = async {
-            let address =
-                leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip());
-            Caller::from_session(&context.pool, &session, address).await
-        };
-        let caller = match use_context::<CallerCache>() {
-            Some(CallerCache(cell)) => cell.get_or_try_init(|| load).await?.clone(),
-            None => load.await?,
+        // The server's viewer layer loads a session's caller first (its
+        // language decides the page's); it is the same request's caller.
+        let preloaded =
+            use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned());
+        let caller = match preloaded {
+            Some(caller) => caller,
+            None => {
+                let load = async {
+                    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+                        .await
+                        .ok()
+                        .map(|ConnectInfo(address)| address.ip());
+                    let headers = use_context::<http::request::Parts>().map(|parts| parts.headers).unwrap_or_default();
+                    let address = client_address(peer, &headers, &context.settings.trusted_proxies);
+                    crate::services::sessions::caller_for_session(&context.pool, &context.settings, &session, address)
+                        .await
+                };
+                match use_context::<CallerCache>() {
+                    Some(CallerCache(cell)) => cell.get_or_try_init(|| load).await?.clone(),
+                    None => load.await?,
+                }
+            }
         };
         Ok(Request { context, session, caller })
     }
@@ -67,23 +84,33 @@ pub mod ssr {
     /// alone: Leptos answers those with a redirect back carrying the error.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(error) = &result {
-            let parts = use_context::<http::request::Parts>();
-            let response = use_context::<leptos_axum::ResponseOptions>();
-            if let (Some(parts), Some(response)) = (parts, response) {
-                let accepts_html = parts
-                    .headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|value| value.to_str().ok())
-                    .is_some_and(|value| value.contains("text/html"));
-                if parts.uri.path().starts_with(super::PREFIX)
-                    && !accepts_html
-                    && let Ok(status) = http::StatusCode::from_u16(error.status())
-                {
-                    response.set_status(status);
+            set_error_status(error);
+        }
+        result
+    }
+
+    /// Sets the status of the current server function's response (not of
+    /// plain HTML form posts, see [`respond`]) from `error`, with
+    /// `Retry-After` for 429 and 503. Does nothing outside a `/fn` request.
+    pub fn set_error_status(error: &AppError) {
+        let parts = use_context::<http::request::Parts>();
+        let response = use_context::<leptos_axum::ResponseOptions>();
+        if let (Some(parts), Some(response)) = (parts, response) {
+            let accepts_html = parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| value.contains("text/html"));
+            if parts.uri.path().starts_with(super::PREFIX)
+                && !accepts_html
+                && let Ok(status) = http::StatusCode::from_u16(error.status())
+            {
+                response.set_status(status);
+                if let Some(seconds) = error.retry_after_seconds() {
+                    response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
                 }
             }
         }
-        result
     }
 
     /// Sets the status of a server-rendered page (e.g. 403, 404) from the

@@ -171,7 +171,9 @@ pub async fn create_discord_webhook(
 ) -> Result<DiscordWebhook, AppError> {
     let request = request().await?;
     let input = WebhookInput { queue, name, url, kinds, active };
-    let webhook = respond(notifications::create_webhook(&request.context.pool, &request.caller, &input).await)?;
+    let webhook = respond(
+        notifications::create_webhook(&request.context.pool, &request.context.settings, &request.caller, &input).await,
+    )?;
     redirect_back("/admin/notifications", "webhook_added");
     Ok(webhook)
 }
@@ -191,7 +193,10 @@ pub async fn update_discord_webhook(
 ) -> Result<DiscordWebhook, AppError> {
     let request = request().await?;
     let input = WebhookInput { queue, name, url, kinds, active };
-    let webhook = respond(notifications::update_webhook(&request.context.pool, &request.caller, id, &input).await)?;
+    let webhook = respond(
+        notifications::update_webhook(&request.context.pool, &request.context.settings, &request.caller, id, &input)
+            .await,
+    )?;
     redirect_back("/admin/notifications", "webhook_saved");
     Ok(webhook)
 }

@@ -6,6 +6,8 @@
 use crate::domain::{
     ApiToken, Message, NewApiToken, StatusCount, Ticket, TicketDetail, TicketOptions, TicketPage, TicketQuery,
 };
+#[cfg(feature = "ssr")]
+use crate::domain::{Assignment, Escalation, NewMessage, StatusChange, TicketEdit};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -78,23 +80,20 @@ pub async fn create_ticket(
     Ok(ticket)
 }
 
-/// Adds a reply or an internal note (`kind` = `reply` | `internal_note`).
+/// Adds a reply or an internal note (`kind` = `reply` | `internal_note`; empty = `reply`).
 #[server(prefix = "/fn", endpoint = "add_message")]
 pub async fn add_message(key: String, body: String, #[server(default)] kind: String) -> Result<Message, AppError> {
     let request = request().await?;
-    let kind = match kind.as_str() {
-        "" => crate::domain::MessageKind::Reply,
-        text => respond(text.parse().map_err(|reason| AppError::field("kind", reason)))?,
-    };
-    respond(tickets::add_message(&request.context.pool, &request.caller, &key, &body, kind).await)
+    let message = respond(NewMessage::parse(body, Some(&kind)))?;
+    respond(tickets::add_message(&request.context.pool, &request.caller, &key, &message).await)
 }
 
 /// Changes a ticket's status (see the service for who may do what).
 #[server(prefix = "/fn", endpoint = "change_status")]
 pub async fn change_status(key: String, status: String) -> Result<Ticket, AppError> {
     let request = request().await?;
-    let status = respond(status.parse().map_err(|reason| AppError::field("status", reason)))?;
-    respond(tickets::change_status(&request.context.pool, &request.caller, &key, status).await)
+    let change = respond(StatusChange::parse(&status))?;
+    respond(tickets::change_status(&request.context.pool, &request.caller, &key, &change).await)
 }
 
 /// Changes priority and/or category (agents and admins); empty = unchanged.
@@ -105,27 +104,23 @@ pub async fn update_ticket(
     #[server(default)] category: String,
 ) -> Result<Ticket, AppError> {
     let request = request().await?;
-    respond(
-        tickets::update_ticket(&request.context.pool, &request.caller, &key, Some(&priority), Some(&category)).await,
-    )
+    let edit = respond(TicketEdit::parse(Some(&priority), Some(&category)))?;
+    respond(tickets::update_ticket(&request.context.pool, &request.caller, &key, &edit).await)
 }
 
 /// Assigns the ticket to the agent with id `agent_id`, or unassigns it when empty.
 #[server(prefix = "/fn", endpoint = "assign_ticket")]
 pub async fn assign_ticket(key: String, #[server(default)] agent_id: String) -> Result<Ticket, AppError> {
     let request = request().await?;
-    let agent_id = match agent_id.trim() {
-        "" => None,
-        text => Some(respond(text.parse::<i64>().map_err(|_| AppError::field("agent_id", "must be a user id")))?),
-    };
-    respond(tickets::assign(&request.context.pool, &request.caller, &key, agent_id).await)
+    let assignment = respond(Assignment::parse(&agent_id))?;
+    respond(tickets::assign(&request.context.pool, &request.caller, &key, &assignment).await)
 }
 
 /// Escalates a ticket with a required reason.
 #[server(prefix = "/fn", endpoint = "escalate_ticket")]
 pub async fn escalate_ticket(key: String, reason: String) -> Result<Ticket, AppError> {
     let request = request().await?;
-    respond(tickets::escalate(&request.context.pool, &request.caller, &key, &reason).await)
+    respond(tickets::escalate(&request.context.pool, &request.caller, &key, &Escalation { reason }).await)
 }
 
 /// The caller's draft of `form` (`new_ticket` or `reply:<id>`), if any.
@@ -149,11 +144,19 @@ pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
     respond(tokens::list_tokens(&request.context.pool, &request.caller).await)
 }
 
-/// Creates an API token; the secret is in the answer, once.
+/// Creates an API token with `scope` (`read`, `write`, `admin`; empty =
+/// `write`) expiring in `expires_in_days` days (empty = never); the secret
+/// is in the answer, once.
 #[server(prefix = "/fn", endpoint = "create_api_token")]
-pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
+pub async fn create_api_token(
+    name: String,
+    #[server(default)] scope: String,
+    #[server(default)] expires_in_days: String,
+) -> Result<NewApiToken, AppError> {
     let request = request().await?;
-    respond(tokens::create_token(&request.context.pool, &request.caller, &name).await)
+    // Not a number (or out of range) is 0 days, which the service refuses with a field error.
+    let days = Some(expires_in_days.trim()).filter(|days| !days.is_empty()).map(|days| days.parse().unwrap_or(0));
+    respond(tokens::create_token(&request.context.pool, &request.caller, &name, &scope, days).await)
 }
 
 /// Revokes one of the caller's API tokens.

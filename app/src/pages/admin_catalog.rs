@@ -1,13 +1,14 @@
 //! `/admin/catalog`: queues (name, colour, open-ticket limit, active) and
 //! categories (name, active, delete when unused).
 
-use crate::components::forms::action_error;
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
 use crate::functions::catalog::{
     CreateCategory, CreateQueue, DeleteCategory, UpdateCategory, UpdateQueue, load_catalog,
 };
 use crate::pages::errors::ErrorPage;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -41,6 +42,17 @@ impl CatalogActions {
     }
 }
 
+/// The catalogue forms' fields, named for people (the error summary's links).
+fn field_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("slug", t!(catalog.slug)),
+        ("name", t!(catalog.name)),
+        ("prefix", t!(catalog.prefix)),
+        ("color", t!(catalog.colour)),
+        ("open_ticket_limit", t!(catalog.limit_label)),
+    ]
+}
+
 /// Queues and categories, for admins (403 for everyone else).
 #[component]
 pub fn AdminCatalogPage() -> impl IntoView {
@@ -52,50 +64,57 @@ pub fn AdminCatalogPage() -> impl IntoView {
         delete_category: ServerAction::new(),
     };
     let error = actions.error();
+    // The new-queue and new-category forms show their own fields' errors.
+    let queue_error = action_error(actions.create_queue.value());
+    let category_error = action_error(actions.create_category.value());
     let catalog = Resource::new_blocking(move || actions.version(), |_| load_catalog());
     view! {
-        <Title text="Queues and categories" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=t!(catalog.title) />
+        <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match catalog.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(options) => view! {
-                        <h1>"Queues and categories"</h1>
-                        {move || error.get().map(|error| {
-                            let detail = error.fields().into_iter().map(|(field, reason)| format!("{field} {reason}")).collect::<Vec<_>>().join("; ");
-                            view! { <p class="form-error" role="alert">{error.to_string()}" "{detail}</p> }
-                        })}
+                        <h1>{t!(catalog.title)}</h1>
+                        <ErrorSummary error labels=field_labels() />
                         <section class="card">
-                            <h2>"Queues"</h2>
+                            <h2>{t!(catalog.queues)}</h2>
                             <table class="data-table">
-                                <thead><tr><th>"Queue"</th><th>"Name, colour, open tickets per requester (empty = unlimited), active"</th></tr></thead>
+                                <thead><tr><th scope="col">{t!(catalog.queue)}</th><th scope="col">{t!(catalog.queue_columns)}</th></tr></thead>
                                 <tbody>
                                     {options.queues.into_iter().map(|queue| view! { <QueueRow queue action=actions.update_queue /> }).collect_view()}
                                 </tbody>
                             </table>
-                            <h3>"Add a queue"</h3>
+                            <h3>{t!(catalog.add_queue)}</h3>
                             <ActionForm action=actions.create_queue attr:class="inline-form wrap">
-                                <input type="text" name="slug" placeholder="slug, e.g. billing" required aria-label="Slug" />
-                                <input type="text" name="name" placeholder="Name" required aria-label="Name" />
-                                <input type="text" name="prefix" placeholder="Prefix, e.g. BIL" required aria-label="Prefix" />
-                                <input type="color" name="color" value="#5865f2" aria-label="Colour" />
-                                <input type="number" name="open_ticket_limit" min="1" placeholder="Limit" aria-label="Open tickets per requester" />
-                                <button type="submit">"Add queue"</button>
+                                <input type="text" name="slug" placeholder=t!(catalog.queue_slug_placeholder) required aria-label=t!(catalog.slug) aria-describedby=described_by(queue_error, "slug") aria-invalid=invalid(queue_error, "slug") />
+                                <FieldError error=queue_error name="slug" />
+                                <input type="text" name="name" placeholder=t!(catalog.name) required aria-label=t!(catalog.name) aria-describedby=described_by(queue_error, "name") aria-invalid=invalid(queue_error, "name") />
+                                <FieldError error=queue_error name="name" />
+                                <input type="text" name="prefix" placeholder=t!(catalog.prefix_placeholder) required aria-label=t!(catalog.prefix) aria-describedby=described_by(queue_error, "prefix") aria-invalid=invalid(queue_error, "prefix") />
+                                <FieldError error=queue_error name="prefix" />
+                                <input type="color" name="color" value="#5865f2" aria-label=t!(catalog.colour) aria-describedby=described_by(queue_error, "color") aria-invalid=invalid(queue_error, "color") />
+                                <FieldError error=queue_error name="color" />
+                                <input type="number" name="open_ticket_limit" min="1" placeholder=t!(catalog.limit) aria-label=t!(catalog.limit_label) aria-describedby=described_by(queue_error, "open_ticket_limit") aria-invalid=invalid(queue_error, "open_ticket_limit") />
+                                <FieldError error=queue_error name="open_ticket_limit" />
+                                <button type="submit">{t!(catalog.add_queue_button)}</button>
                             </ActionForm>
                         </section>
                         <section class="card">
-                            <h2>"Categories"</h2>
+                            <h2>{t!(catalog.categories)}</h2>
                             <table class="data-table">
-                                <thead><tr><th>"Category"</th><th>"Name and active"</th><th></th></tr></thead>
+                                <thead><tr><th scope="col">{t!(catalog.category)}</th><th scope="col">{t!(catalog.category_columns)}</th><th scope="col"><span class="visually-hidden">{t!(settings.actions)}</span></th></tr></thead>
                                 <tbody>
                                     {options.categories.into_iter().map(|category| view! { <CategoryRow category actions /> }).collect_view()}
                                 </tbody>
                             </table>
-                            <h3>"Add a category"</h3>
+                            <h3>{t!(catalog.add_category)}</h3>
                             <ActionForm action=actions.create_category attr:class="inline-form wrap">
-                                <input type="text" name="slug" placeholder="slug, e.g. shipping_delay" required aria-label="Slug" />
-                                <input type="text" name="name" placeholder="Name" required aria-label="Name" />
-                                <button type="submit">"Add category"</button>
+                                <input type="text" name="slug" placeholder=t!(catalog.category_slug_placeholder) required aria-label=t!(catalog.slug) aria-describedby=described_by(category_error, "slug") aria-invalid=invalid(category_error, "slug") />
+                                <FieldError error=category_error name="slug" />
+                                <input type="text" name="name" placeholder=t!(catalog.name) required aria-label=t!(catalog.name) aria-describedby=described_by(category_error, "name") aria-invalid=invalid(category_error, "name") />
+                                <FieldError error=category_error name="name" />
+                                <button type="submit">{t!(catalog.add_category_button)}</button>
                             </ActionForm>
                         </section>
                     }.into_any(),
@@ -113,11 +132,11 @@ fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
             <td>
                 <ActionForm action=action attr:class="inline-form wrap">
                     <input type="hidden" name="id" value=queue.id />
-                    <input type="text" name="name" value=queue.name.clone() required aria-label="Name" />
-                    <input type="color" name="color" value=queue.color.clone() aria-label="Colour" />
-                    <input type="number" name="open_ticket_limit" min="1" value=queue.open_ticket_limit.map(|limit| limit.to_string()).unwrap_or_default() aria-label="Open tickets per requester" />
-                    <label class="checkbox"><input type="checkbox" name="active" value="true" checked=queue.active />"active"</label>
-                    <button type="submit">"Save"</button>
+                    <input type="text" name="name" value=queue.name.clone() required aria-label=t!(catalog.name) />
+                    <input type="color" name="color" value=queue.color.clone() aria-label=t!(catalog.colour) />
+                    <input type="number" name="open_ticket_limit" min="1" value=queue.open_ticket_limit.map(|limit| limit.to_string()).unwrap_or_default() aria-label=t!(catalog.limit_label) />
+                    <label class="checkbox"><input type="checkbox" name="active" value="true" checked=queue.active />{t!(catalog.active)}</label>
+                    <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
             </td>
         </tr>
@@ -132,15 +151,15 @@ fn CategoryRow(category: Category, actions: CatalogActions) -> impl IntoView {
             <td>
                 <ActionForm action=actions.update_category attr:class="inline-form wrap">
                     <input type="hidden" name="id" value=category.id />
-                    <input type="text" name="name" value=category.name.clone() required aria-label="Name" />
-                    <label class="checkbox"><input type="checkbox" name="active" value="true" checked=category.active />"active"</label>
-                    <button type="submit">"Save"</button>
+                    <input type="text" name="name" value=category.name.clone() required aria-label=t!(catalog.name) />
+                    <label class="checkbox"><input type="checkbox" name="active" value="true" checked=category.active />{t!(catalog.active)}</label>
+                    <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
             </td>
             <td>
                 <ActionForm action=actions.delete_category attr:class="inline-form">
                     <input type="hidden" name="id" value=category.id />
-                    <button type="submit" class="secondary">"Delete"</button>
+                    <button type="submit" class="secondary">{t!(common.delete)}</button>
                 </ActionForm>
             </td>
         </tr>

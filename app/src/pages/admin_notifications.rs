@@ -6,8 +6,8 @@
 //! redirect) shows what was just done. So the page works the same with and
 //! without JavaScript.
 
-use crate::components::format::time;
-use crate::components::forms::{FieldError, FormError, action_error};
+use crate::components::format::FullTime;
+use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
 use crate::components::notification_preferences::{PreferenceTable, kind_name};
 use crate::domain::{DiscordWebhook, NotificationKind, OutboxChannel, OutboxItem, OutboxStatus, Queue};
 use crate::error::AppError;
@@ -16,6 +16,7 @@ use crate::functions::notifications::{
     UpdateDiscordWebhook, load_notification_setup, notification_outbox,
 };
 use crate::pages::errors::ErrorPage;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
@@ -64,12 +65,21 @@ impl SetupActions {
     }
 }
 
-/// `pending`, `sent` or `failed`.
+/// `pending`, `sent` or `failed`: the wire name.
 fn status_name(status: OutboxStatus) -> &'static str {
     match status {
         OutboxStatus::Pending => "pending",
         OutboxStatus::Sent => "sent",
         OutboxStatus::Failed => "failed",
+    }
+}
+
+/// An outbox status for people.
+fn status_label(status: OutboxStatus) -> &'static str {
+    match status {
+        OutboxStatus::Pending => t!(outbox.pending),
+        OutboxStatus::Sent => t!(outbox.sent),
+        OutboxStatus::Failed => t!(outbox.failed),
     }
 }
 
@@ -84,11 +94,11 @@ fn channel_name(channel: OutboxChannel) -> &'static str {
 /// What the `?notice=` set by a server function's redirect says, in the section it belongs to.
 fn notice_text(notice: &str) -> Option<(&'static str, &'static str)> {
     match notice {
-        "defaults" => Some(("defaults", "The default choices are saved.")),
-        "webhook_added" => Some(("webhooks", "Webhook added.")),
-        "webhook_saved" => Some(("webhooks", "Webhook saved.")),
-        "webhook_deleted" => Some(("webhooks", "Webhook deleted.")),
-        "retried" => Some(("outbox", "The message is queued to be sent again.")),
+        "defaults" => Some(("defaults", t!(setup.defaults_saved))),
+        "webhook_added" => Some(("webhooks", t!(setup.webhook_added))),
+        "webhook_saved" => Some(("webhooks", t!(setup.webhook_saved))),
+        "webhook_deleted" => Some(("webhooks", t!(setup.webhook_deleted))),
+        "retried" => Some(("outbox", t!(setup.retried))),
         _ => None,
     }
 }
@@ -122,8 +132,8 @@ pub fn AdminNotificationsPage() -> impl IntoView {
     let retry_error = action_error(actions.retry.value());
 
     view! {
-        <Title text="Notification setup" />
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=t!(setup.title) />
+        <Transition fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 let (editing, status) = (editing.get(), status.get());
                 let setup = match setup.await {
@@ -133,20 +143,20 @@ pub fn AdminNotificationsPage() -> impl IntoView {
                 let outbox = outbox.await;
                 let editing = editing.and_then(|id| setup.webhooks.iter().find(|webhook| webhook.id == id).cloned());
                 view! {
-                    <h1>"Notification setup"</h1>
+                    <h1>{t!(setup.title)}</h1>
                     <section class="card" id="defaults">
-                        <h2>"Default preferences"</h2>
-                        <p>"How each event reaches users who have not chosen for themselves (in their settings)."</p>
+                        <h2>{t!(setup.defaults)}</h2>
+                        <p>{t!(setup.defaults_intro)}</p>
                         {notice_for("defaults")}
                         <FormError error=defaults_error />
                         <ActionForm action=actions.save_defaults attr:class="preference-form" attr:data-testid="defaults-form">
                             <PreferenceTable preferences=setup.defaults />
-                            <button type="submit">"Save defaults"</button>
+                            <button type="submit">{t!(setup.save_defaults)}</button>
                         </ActionForm>
                     </section>
                     <section class="card" id="webhooks">
-                        <h2>"Discord webhooks"</h2>
-                        <p>"Each announces the chosen events of one queue in a Discord channel (in Discord: channel settings → Integrations → Webhooks → copy URL). The URL holds a secret, so only its start is shown."</p>
+                        <h2>{t!(setup.webhooks)}</h2>
+                        <p>{t!(setup.webhooks_intro)}</p>
                         {notice_for("webhooks")}
                         <FormError error=delete_error />
                         <WebhookTable webhooks=setup.webhooks delete=actions.delete_webhook />
@@ -158,29 +168,33 @@ pub fn AdminNotificationsPage() -> impl IntoView {
                         }}
                     </section>
                     <section class="card" id="outbox">
-                        <h2>"Outbox"</h2>
-                        <p>"Emails and Discord messages waiting to be sent, sent, or failed (after about 24 hours of retries or a permanent error). The newest 100."</p>
+                        <h2>{t!(setup.outbox)}</h2>
+                        <p>{t!(setup.outbox_intro)}</p>
                         {notice_for("outbox")}
                         {move || retry_error.get().map(|error| view! {
                             <p class="form-error" role="alert">{error.field_error("id").unwrap_or_else(|| error.to_string())}</p>
                         })}
                         <Form method="GET" action="/admin/notifications" attr:class="filters" attr:role="search">
-                            <label>"Status"
+                            <label>{t!(ticket.status)}
                                 <select name="status">
-                                    <option value="">"Any"</option>
+                                    <option value="">{t!(tickets.any)}</option>
                                     {[OutboxStatus::Pending, OutboxStatus::Failed, OutboxStatus::Sent].into_iter().map(|option| view! {
-                                        <option value=status_name(option) selected=status == Some(option)>{status_name(option)}</option>
+                                        <option value=status_name(option) selected=status == Some(option)>{status_label(option)}</option>
                                     }).collect_view()}
                                 </select>
                             </label>
                             <div class="filter-actions">
-                                <button type="submit">"Show"</button>
+                                <button type="submit">{t!(setup.show)}</button>
                             </div>
                         </Form>
                         {match outbox {
                             Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
-                            Ok(items) if items.is_empty() => view! { <p class="empty">"No messages."</p> }.into_any(),
-                            Ok(items) => view! { <OutboxTable items retry=actions.retry /> }.into_any(),
+                            Ok(items) if items.is_empty() => view! { <p class="empty">{t!(setup.no_messages)}</p> }.into_any(),
+                            Ok(items) => view! {
+                                <div class="scroll-region" tabindex="0" role="region" aria-label=t!(setup.outbox)>
+                                    <OutboxTable items retry=actions.retry />
+                                </div>
+                            }.into_any(),
                         }}
                     </section>
                 }.into_any()
@@ -193,13 +207,13 @@ pub fn AdminNotificationsPage() -> impl IntoView {
 #[component]
 fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscordWebhook>) -> impl IntoView {
     if webhooks.is_empty() {
-        return view! { <p class="empty">"No webhooks yet."</p> }.into_any();
+        return view! { <p class="empty">{t!(setup.no_webhooks)}</p> }.into_any();
     }
     let query = use_query_map();
     view! {
         <table class="data-table webhook-table">
             <thead>
-                <tr><th>"Queue"</th><th>"Name"</th><th>"URL"</th><th>"Events"</th><th>"Active"</th><th></th></tr>
+                <tr><th scope="col">{t!(ticket.queue)}</th><th scope="col">{t!(setup.name)}</th><th scope="col">{t!(setup.url)}</th><th scope="col">{t!(setup.events)}</th><th scope="col">{t!(setup.active)}</th><th scope="col"><span class="visually-hidden">{t!(settings.actions)}</span></th></tr>
             </thead>
             <tbody>
                 {webhooks.into_iter().map(|webhook| {
@@ -207,7 +221,8 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                     edit.remove("notice");
                     edit.replace("edit", webhook.id.to_string());
                     let edit_href = format!("/admin/notifications{}#webhook-form", edit.to_query_string());
-                    let (edit_label, delete_label) = (format!("Edit {}", webhook.name), format!("Delete {}", webhook.name));
+                    let (edit_label, delete_label) =
+                        (t!(setup.edit_named, name = webhook.name.clone()), t!(setup.delete_named, name = webhook.name.clone()));
                     let events = webhook.kinds.iter().map(|&kind| kind_name(kind)).collect::<Vec<_>>().join(", ");
                     view! {
                         <tr data-webhook-id=webhook.id data-webhook-name=webhook.name.clone()>
@@ -215,13 +230,13 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                             <td>{webhook.name.clone()}</td>
                             <td><code class="masked-url">{webhook.url}</code></td>
                             <td>{events}</td>
-                            <td>{if webhook.active { "yes" } else { "no" }}</td>
+                            <td>{if webhook.active { t!(common.yes) } else { t!(common.no) }}</td>
                             <td>
                                 <div class="row-actions">
-                                    <A href=edit_href attr:class="button secondary" attr:aria-label=edit_label>"Edit"</A>
+                                    <A href=edit_href attr:class="button secondary" attr:aria-label=edit_label>{t!(setup.edit)}</A>
                                     <ActionForm action=delete attr:class="inline-form">
                                         <input type="hidden" name="id" value=webhook.id />
-                                        <button type="submit" class="secondary" aria-label=delete_label>"Delete"</button>
+                                        <button type="submit" class="secondary" aria-label=delete_label>{t!(common.delete)}</button>
                                     </ActionForm>
                                 </div>
                             </td>
@@ -239,12 +254,12 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
 fn AddWebhook(queues: Vec<Queue>, action: ServerAction<CreateDiscordWebhook>) -> impl IntoView {
     let error = action_error(action.value());
     view! {
-        <h3 id="webhook-form">"Add a webhook"</h3>
+        <h3 id="webhook-form">{t!(setup.add_webhook)}</h3>
         <FormError error />
         <ActionForm action attr:class="stacked-form webhook-form">
             <WebhookFields queues webhook=None error />
             <div class="form-actions">
-                <button type="submit">"Add webhook"</button>
+                <button type="submit">{t!(setup.add_webhook_button)}</button>
             </div>
         </ActionForm>
     }
@@ -263,7 +278,7 @@ fn EditWebhook(
     cancel.remove("edit");
     cancel.remove("notice");
     let cancel_href = format!("/admin/notifications{}#webhooks", cancel.to_query_string());
-    let title = format!("Edit webhook {}", webhook.name);
+    let title = t!(setup.edit_webhook, name = webhook.name.clone());
     let id = webhook.id;
     view! {
         <h3 id="webhook-form">{title}</h3>
@@ -272,8 +287,8 @@ fn EditWebhook(
             <input type="hidden" name="id" value=id />
             <WebhookFields queues webhook=Some(webhook) error />
             <div class="form-actions">
-                <button type="submit">"Save webhook"</button>
-                <A href=cancel_href attr:class="button secondary">"Cancel"</A>
+                <button type="submit">{t!(setup.save_webhook)}</button>
+                <A href=cancel_href attr:class="button secondary">{t!(common.cancel)}</A>
             </div>
         </ActionForm>
     }
@@ -298,7 +313,7 @@ fn WebhookFields(
         webhook.as_ref().map(|webhook| webhook.kinds.clone()).unwrap_or_else(|| vec![NotificationKind::TicketCreated]);
     let active = webhook.as_ref().is_none_or(|webhook| webhook.active);
     view! {
-        <label>"Queue"
+        <label>{t!(ticket.queue)}
             <select name="queue" required>
                 {queues.into_iter().map(|queue| {
                     let selected = current_queue.as_deref() == Some(queue.slug.as_str());
@@ -307,17 +322,17 @@ fn WebhookFields(
             </select>
         </label>
         <FieldError error name="queue" />
-        <label>"Name"
-            <input type="text" name="name" value=name required maxlength="100" placeholder="e.g. #support" />
+        <label>{t!(setup.name)}
+            <input type="text" name="name" value=name required maxlength="100" placeholder=t!(setup.name_placeholder) aria-describedby=described_by(error, "name") aria-invalid=invalid(error, "name") />
         </label>
         <FieldError error name="name" />
-        <label>"Webhook URL"
-            <input type="url" name="url" required=!editing maxlength="500" placeholder=url_placeholder autocomplete="off" />
-            {editing.then(|| view! { <small>"Leave empty to keep the current URL."</small> })}
+        <label>{t!(setup.webhook_url)}
+            <input type="url" name="url" required=!editing maxlength="500" placeholder=url_placeholder autocomplete="off" aria-describedby=described_by(error, "url") aria-invalid=invalid(error, "url") />
+            {editing.then(|| view! { <small>{t!(setup.keep_url)}</small> })}
         </label>
         <FieldError error name="url" />
         <fieldset class="kind-choices">
-            <legend>"Announces"</legend>
+            <legend>{t!(setup.announces)}</legend>
             {NotificationKind::DISCORD.into_iter().map(|kind| view! {
                 <label class="checkbox">
                     <input type="checkbox" name="kinds[]" value=kind.as_str() checked=kinds.contains(&kind) />
@@ -328,7 +343,7 @@ fn WebhookFields(
         <FieldError error name="kinds" />
         <label class="checkbox">
             <input type="checkbox" name="active" value="true" checked=active />
-            "Active"
+            {t!(setup.active)}
         </label>
     }
 }
@@ -340,8 +355,8 @@ fn OutboxTable(items: Vec<OutboxItem>, retry: ServerAction<RetryOutboxMessage>) 
         <table class="data-table outbox-table">
             <thead>
                 <tr>
-                    <th>"Status"</th><th>"Channel"</th><th>"Event"</th><th>"Ticket"</th><th>"Recipient"</th>
-                    <th>"Attempts"</th><th>"Last error"</th><th>"Next attempt"</th><th>"Created"</th><th>"Sent"</th><th></th>
+                    <th scope="col">{t!(ticket.status)}</th><th scope="col">{t!(setup.channel)}</th><th scope="col">{t!(preferences.event)}</th><th scope="col">{t!(ticket.ticket)}</th><th scope="col">{t!(setup.recipient)}</th>
+                    <th scope="col">{t!(setup.attempts)}</th><th scope="col">{t!(setup.last_error)}</th><th scope="col">{t!(setup.next_attempt)}</th><th scope="col">{t!(settings.created)}</th><th scope="col">{t!(outbox.sent)}</th><th scope="col"><span class="visually-hidden">{t!(settings.actions)}</span></th>
                 </tr>
             </thead>
             <tbody>
@@ -350,7 +365,7 @@ fn OutboxTable(items: Vec<OutboxItem>, retry: ServerAction<RetryOutboxMessage>) 
                     let reference = item.reference.clone().unwrap_or_default();
                     view! {
                         <tr data-outbox-id=item.id data-status=status_name(item.status) data-channel=channel_name(item.channel) data-reference=reference>
-                            <td><span class=format!("badge outbox-{}", status_name(item.status))>{status_name(item.status)}</span></td>
+                            <td><span class=format!("badge outbox-{}", status_name(item.status))>{status_label(item.status)}</span></td>
                             <td>{channel_name(item.channel)}</td>
                             <td>{kind_name(item.kind)}</td>
                             <td>{match item.reference {
@@ -363,13 +378,13 @@ fn OutboxTable(items: Vec<OutboxItem>, retry: ServerAction<RetryOutboxMessage>) 
                             <td class="recipient">{item.recipient}</td>
                             <td class="attempts">{item.attempts}</td>
                             <td class="last-error">{item.last_error.unwrap_or_default()}</td>
-                            <td>{(item.status == OutboxStatus::Pending).then(|| time(&item.next_attempt_at))}</td>
-                            <td>{time(&item.created_at)}</td>
-                            <td>{item.sent_at.map(|at| time(&at))}</td>
+                            <td>{(item.status == OutboxStatus::Pending).then(|| view! { <FullTime at=item.next_attempt_at /> })}</td>
+                            <td><FullTime at=item.created_at /></td>
+                            <td>{item.sent_at.map(|at| view! { <FullTime at /> })}</td>
                             <td>{failed.then(|| view! {
                                 <ActionForm action=retry attr:class="inline-form">
                                     <input type="hidden" name="id" value=item.id />
-                                    <button type="submit" class="secondary">"Retry"</button>
+                                    <button type="submit" class="secondary">{t!(setup.retry)}</button>
                                 </ActionForm>
                             })}</td>
                         </tr>

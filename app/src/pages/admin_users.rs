@@ -1,9 +1,13 @@
-//! `/admin/users`: search users, page through them, change roles.
+//! `/admin/users`: search users, page through them, change roles, reset
+//! someone's two-factor authentication.
 
+use crate::components::format::FullTime;
 use crate::components::forms::action_error;
 use crate::domain::{Role, User};
 use crate::functions::accounts::{SetUserRole, list_users};
+use crate::functions::two_factor::ResetTwoFactor;
 use crate::pages::errors::ErrorPage;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -16,35 +20,46 @@ pub fn AdminUsersPage() -> impl IntoView {
     let after = move || query.with(|query| query.get("after"));
     let set_role = ServerAction::<SetUserRole>::new();
     let role_error = action_error(set_role.value());
+    let reset = ServerAction::<ResetTwoFactor>::new();
+    let reset_error = action_error(reset.value());
     // Blocking, so the page's status (403) is known before the headers go out.
     let page = Resource::new_blocking(
-        move || (search(), after(), set_role.version().get()),
-        |(search, after, _)| list_users(search, after),
+        move || (search(), after(), set_role.version().get(), reset.version().get()),
+        |(search, after, _, _)| list_users(search, after),
     );
     view! {
-        <Title text="Users" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=t!(admin_users.title) />
+        <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(page) => view! {
                         <section>
-                            <h1>"Users"</h1>
+                            <h1>{t!(admin_users.title)}</h1>
                             <form method="get" action="/admin/users" class="search-form" role="search">
-                                <input type="search" name="q" value=search() placeholder="Username or email" aria-label="Search users" />
-                                <button type="submit">"Search"</button>
+                                <input type="search" name="q" value=search() placeholder=t!(admin_users.search_placeholder) aria-label=t!(admin_users.search_label) />
+                                <button type="submit">{t!(admin_users.search)}</button>
                             </form>
                             {move || role_error.get().map(|error| view! {
                                 <p class="form-error" role="alert">{error.field_error("role").unwrap_or_else(|| error.to_string())}</p>
                             })}
+                            {move || reset_error.get().map(|error| view! {
+                                <p class="form-error" role="alert">{error.field_error("user_id").unwrap_or_else(|| error.to_string())}</p>
+                            })}
+                            {move || reset.value().get().and_then(Result::ok).map(|user| view! {
+                                <p class="notice" role="status">{t!(admin_users.two_factor_reset_done, name = user.username)}</p>
+                            })}
                             <table class="data-table">
-                                <thead><tr><th>"Username"</th><th>"Email"</th><th>"Role"</th><th>"Change role"</th></tr></thead>
+                                <thead><tr><th scope="col">{t!(admin_users.username)}</th><th scope="col">{t!(admin_users.email)}</th><th scope="col">{t!(admin_users.created)}</th><th scope="col">{t!(admin_users.role)}</th><th scope="col">{t!(admin_users.change_role)}</th><th scope="col">{t!(admin_users.two_factor)}</th></tr></thead>
                                 <tbody>
-                                    {page.users.into_iter().map(|user| view! { <UserRow user set_role /> }).collect_view()}
+                                    {page.users.into_iter().map(|user| {
+                                        let two_factor = page.two_factor_user_ids.contains(&user.id);
+                                        view! { <UserRow user set_role two_factor reset /> }
+                                    }).collect_view()}
                                 </tbody>
                             </table>
                             {page.next_after.map(|next| view! {
-                                <a class="button secondary" href=format!("/admin/users?q={}&after={}", search(), next)>"Next page"</a>
+                                <a class="button secondary" href=format!("/admin/users?q={}&after={}", search(), next)>{t!(tickets.next_page)}</a>
                             })}
                         </section>
                     }.into_any(),
@@ -55,24 +70,44 @@ pub fn AdminUsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: User, set_role: ServerAction<SetUserRole>) -> impl IntoView {
+fn UserRow(
+    user: User,
+    set_role: ServerAction<SetUserRole>,
+    two_factor: bool,
+    reset: ServerAction<ResetTwoFactor>,
+) -> impl IntoView {
     let current = user.role;
-    let role_label = format!("Role of {}", user.username);
+    let role_label = t!(admin_users.role_of, name = user.username.clone());
+    let reset_label = t!(admin_users.two_factor_reset_of, name = user.username.clone());
     view! {
         <tr data-username=user.username.clone()>
             <td>{user.username.clone()}</td>
             <td>{user.email.clone()}</td>
-            <td><span class=format!("role-badge role-{current}")>{current.as_str()}</span></td>
+            <td><FullTime at=user.created_at /></td>
+            <td><span class=format!("role-badge role-{current}")>{current.label()}</span></td>
             <td>
                 <ActionForm action=set_role attr:class="inline-form">
                     <input type="hidden" name="user_id" value=user.id />
                     <select name="role" aria-label=role_label>
                         {Role::ALL.into_iter().map(|role| view! {
-                            <option value=role.as_str() selected=role == current>{role.as_str()}</option>
+                            <option value=role.as_str() selected=role == current>{role.label()}</option>
                         }).collect_view()}
                     </select>
-                    <button type="submit">"Save"</button>
+                    <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
+            </td>
+            <td data-testid="two-factor">
+                {if two_factor {
+                    view! {
+                        {t!(admin_users.two_factor_on)}" "
+                        <ActionForm action=reset attr:class="inline-form">
+                            <input type="hidden" name="user_id" value=user.id />
+                            <button type="submit" class="secondary" aria-label=reset_label>{t!(admin_users.two_factor_reset)}</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { {t!(admin_users.two_factor_off)} }.into_any()
+                }}
             </td>
         </tr>
     }

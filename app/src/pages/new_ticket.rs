@@ -1,10 +1,11 @@
 //! `/tickets/new`: open a ticket, with draft autosave.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::forms::{FieldError, FormError, action_error};
+use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
 use crate::domain::Priority;
 use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options};
 use crate::pages::errors::ErrorPage;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -22,8 +23,8 @@ pub fn NewTicketPage() -> impl IntoView {
     let autosave = Autosave::new("new_ticket".into(), DRAFT_FIELDS);
 
     view! {
-        <Title text="New ticket" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=t!(new_ticket.title) />
+        <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 let draft = draft.await.ok().flatten();
                 match options.await {
@@ -42,32 +43,32 @@ pub fn NewTicketPage() -> impl IntoView {
                         view! {
                             <section class="card">
                                 <div class="page-heading">
-                                    <h1>"New ticket"</h1>
+                                    <h1>{t!(new_ticket.title)}</h1>
                                     <DraftIndicator state=autosave.state />
                                 </div>
                                 <ActionForm action=action attr:class="stacked-form" on:input=move |event| autosave.on_input(event) on:submit=move |_| autosave.cancel()>
                                     <div class="form-row">
-                                        <label>"Queue"
-                                            <select name="queue" required>
+                                        <label>{t!(ticket.queue)}
+                                            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue")>
                                                 {options.queues.into_iter().map(|queue| {
                                                     let is_selected = queue.slug == chosen_queue;
                                                     view! { <option value=queue.slug selected=is_selected>{queue.name}</option> }
                                                 }).collect_view()}
                                             </select>
                                         </label>
-                                        <label>"Category"
-                                            <select name="category" required>
+                                        <label>{t!(ticket.category)}
+                                            <select name="category" required aria-describedby=described_by(error, "category") aria-invalid=invalid(error, "category")>
                                                 {options.categories.into_iter().map(|category| {
                                                     let is_selected = category.slug == chosen_category;
                                                     view! { <option value=category.slug selected=is_selected>{category.name}</option> }
                                                 }).collect_view()}
                                             </select>
                                         </label>
-                                        <label>"Priority"
+                                        <label>{t!(ticket.priority)}
                                             <select name="priority">
                                                 {Priority::ALL.iter().map(|priority| {
                                                     let is_selected = if chosen_priority.is_empty() { *priority == Priority::Medium } else { priority.as_str() == chosen_priority };
-                                                    view! { <option value=priority.as_str() selected=is_selected>{priority.as_str()}</option> }
+                                                    view! { <option value=priority.as_str() selected=is_selected>{priority.label()}</option> }
                                                 }).collect_view()}
                                             </select>
                                         </label>
@@ -75,23 +76,23 @@ pub fn NewTicketPage() -> impl IntoView {
                                     <FieldError error name="queue" />
                                     <FieldError error name="category" />
                                     <FieldError error name="priority" />
-                                    <label>"Subject"
-                                        <input type="text" name="subject" required maxlength="200" value=subject />
+                                    <label>{t!(ticket.subject)}
+                                        <input type="text" name="subject" required maxlength="200" value=subject aria-describedby=described_by(error, "subject") aria-invalid=invalid(error, "subject") />
                                     </label>
                                     <FieldError error name="subject" />
-                                    <label>"Description"
-                                        <textarea name="description" required maxlength="20000" rows="8">{description}</textarea>
+                                    <label>{t!(ticket.description)}
+                                        <textarea name="description" required maxlength="20000" rows="8" aria-describedby=described_by(error, "description") aria-invalid=invalid(error, "description")>{description}</textarea>
                                     </label>
                                     <FieldError error name="description" />
                                     <details open=details_open>
-                                        <summary>"Technical details (optional)"</summary>
-                                        <label>"Server id" <input type="text" name="server_id" value=server_id /></label>
-                                        <label>"Command used" <input type="text" name="command" value=command /></label>
-                                        <label>"Error message" <textarea name="error_message" rows="3">{error_message}</textarea></label>
+                                        <summary>{t!(new_ticket.details)}</summary>
+                                        <label>{t!(new_ticket.server_id)}" "<input type="text" name="server_id" value=server_id /></label>
+                                        <label>{t!(new_ticket.command)}" "<input type="text" name="command" value=command /></label>
+                                        <label>{t!(new_ticket.error_message)}" "<textarea name="error_message" rows="3">{error_message}</textarea></label>
                                     </details>
                                     <FieldError error name="metadata" />
                                     <FormError error />
-                                    <button type="submit" disabled=move || action.pending().get()>"Open ticket"</button>
+                                    <button type="submit" disabled=move || action.pending().get()>{t!(new_ticket.submit)}</button>
                                 </ActionForm>
                             </section>
                         }.into_any()

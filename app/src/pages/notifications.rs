@@ -1,10 +1,11 @@
 //! `/notifications`: the user's in-app notifications (the bell's list).
 
-use crate::components::format::time;
+use crate::components::format::RelativeTime;
 use crate::components::forms::{FormError, action_error};
-use crate::components::header::NotificationVersion;
 use crate::functions::notifications::{MarkAllNotificationsRead, MarkNotificationRead, list_notifications};
 use crate::pages::errors::ErrorPage;
+use crate::providers::NotificationVersion;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -28,21 +29,21 @@ pub fn NotificationsPage() -> impl IntoView {
     let inbox =
         Resource::new_blocking(move || (mark_one.version().get(), mark_all.version().get()), |_| list_notifications());
     view! {
-        <Title text="Notifications" />
+        <Title text=t!(notifications.title) />
         <section class="card">
-            <h1>"Notifications"</h1>
+            <h1>{t!(notifications.title)}</h1>
             <FormError error />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match inbox.await {
                         Err(error) => view! { <ErrorPage error /> }.into_any(),
                         Ok(inbox) if inbox.notifications.is_empty() => {
-                            view! { <p class="empty">"No notifications yet."</p> }.into_any()
+                            view! { <p class="empty">{t!(notifications.empty)}</p> }.into_any()
                         }
                         Ok(inbox) => view! {
                             <ActionForm action=mark_all attr:class="inline-form">
                                 <button type="submit" class="secondary" disabled=inbox.unread == 0>
-                                    "Mark all as read"
+                                    {t!(notifications.mark_all)}
                                 </button>
                             </ActionForm>
                             <ul class="notification-list" data-testid="notifications">
@@ -57,11 +58,11 @@ pub fn NotificationsPage() -> impl IntoView {
                                         >
                                             <a href=format!("/tickets/{}", notification.reference)>{notification.title}</a>
                                             " "
-                                            <span class="muted">{time(&notification.created_at)}</span>
+                                            <span class="muted"><RelativeTime at=notification.created_at /></span>
                                             {unread.then(|| view! {
                                                 <ActionForm action=mark_one attr:class="inline-form">
                                                     <input type="hidden" name="id" value=notification.id />
-                                                    <button type="submit" class="link-button">"Mark as read"</button>
+                                                    <button type="submit" class="link-button">{t!(notifications.mark_read)}</button>
                                                 </ActionForm>
                                             })}
                                         </li>

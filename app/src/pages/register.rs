@@ -1,7 +1,8 @@
 //! `/register`: a new requester account.
 
-use crate::components::forms::{FieldError, FormError, action_error};
+use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
 use crate::functions::accounts::Register;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -12,38 +13,38 @@ pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let error = action_error(action.value());
     view! {
-        <Title text="Register" />
+        <Title text=t!(register.title) />
         <section class="card narrow">
-            <h1>"Create an account"</h1>
+            <h1>{t!(register.heading)}</h1>
             <ActionForm action=action attr:class="stacked-form">
-                <label>"Username"
-                    <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32" />
+                <label>{t!(register.username)}
+                    <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32" aria-describedby=described_by(error, "username") aria-invalid=invalid(error, "username") />
                 </label>
                 <FieldError error name="username" />
-                <label>"Email"
-                    <input type="email" name="email" autocomplete="email" required />
+                <label>{t!(register.email)}
+                    <input type="email" name="email" autocomplete="email" required aria-describedby=described_by(error, "email") aria-invalid=invalid(error, "email") />
                 </label>
                 <FieldError error name="email" />
-                <label>"Password"
-                    <input type="password" name="password" autocomplete="new-password" required minlength="8" maxlength="128" />
-                    <small>"8 to 128 characters; a phrase is easiest to remember."</small>
+                <label>{t!(register.password)}
+                    <input type="password" name="password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby=move || Some(described_by(error, "password")().map(|id| format!("{id} password-hint")).unwrap_or_else(|| "password-hint".into())) aria-invalid=invalid(error, "password") />
+                    <small id="password-hint">{t!(register.password_hint)}</small>
                 </label>
                 <FieldError error name="password" />
                 <details>
-                    <summary>"Discord (optional)"</summary>
-                    <label>"Discord username"
-                        <input type="text" name="discord_username" />
+                    <summary>{t!(register.discord)}</summary>
+                    <label>{t!(register.discord_username)}
+                        <input type="text" name="discord_username" aria-describedby=described_by(error, "discord_username") aria-invalid=invalid(error, "discord_username") />
                     </label>
                     <FieldError error name="discord_username" />
-                    <label>"Discord id"
-                        <input type="text" name="discord_id" inputmode="numeric" pattern="[0-9]*" />
+                    <label>{t!(register.discord_id)}
+                        <input type="text" name="discord_id" inputmode="numeric" pattern="[0-9]*" aria-describedby=described_by(error, "discord_id") aria-invalid=invalid(error, "discord_id") />
                     </label>
                     <FieldError error name="discord_id" />
                 </details>
                 <FormError error />
-                <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
+                <button type="submit" disabled=move || action.pending().get()>{t!(register.submit)}</button>
             </ActionForm>
-            <p>"Already registered? " <A href="/login">"Log in"</A></p>
+            <p>{t!(register.already)}" "<A href="/login">{t!(register.log_in)}</A></p>
         </section>
     }
 }

@@ -1,18 +1,23 @@
-//! `/settings`: the user's API tokens and notification preferences.
+//! `/settings`: the user's API tokens, two-factor authentication, account
+//! history and notification preferences.
 
-use crate::components::format::time;
+use crate::components::format::FullTime;
 use crate::components::forms::{FieldError, FormError, action_error};
 use crate::components::notification_preferences::PreferenceTable;
+use crate::components::two_factor::TwoFactorSettings;
+use crate::components::viewer_settings::ViewerSettings;
 use crate::error::AppError;
 use crate::functions::notifications::{SaveNotificationPreferences, notification_preferences};
 use crate::functions::tickets::{CreateApiToken, DeleteApiToken, list_api_tokens};
 use crate::pages::errors::ErrorPage;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Lists, creates and revokes API tokens (a new token is shown once); below,
-/// the user's notification preferences.
+/// two-factor authentication with the account's history, and the user's
+/// notification preferences.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
@@ -21,39 +26,62 @@ pub fn SettingsPage() -> impl IntoView {
     let tokens =
         Resource::new_blocking(move || (create.version().get(), delete.version().get()), |_| list_api_tokens());
     view! {
-        <Title text="Settings" />
+        <Title text=t!(settings.title) />
         <section class="card">
-            <h1>"API tokens"</h1>
-            <p>"Scripts and integrations call the JSON API at "<code>"/api/v1"</code>" with "<code>"Authorization: Bearer <token>"</code>". A token acts as you; revoke it when it is no longer needed."</p>
+            <h1>{t!(settings.tokens)}</h1>
+            <p>{t!(settings.tokens_intro_before)}<code>"/api/v1"</code>{t!(settings.tokens_intro_with)}<code>"Authorization: Bearer <token>"</code>{t!(settings.tokens_intro_after)}</p>
             <ActionForm action=create attr:class="inline-form">
-                <label>"Name " <input type="text" name="name" required maxlength="100" placeholder="e.g. monitoring script" /></label>
-                <button type="submit">"Create token"</button>
+                <label>{t!(settings.token_name)}" " <input type="text" name="name" required maxlength="100" placeholder=t!(settings.token_name_placeholder) /></label>
+                <label>{t!(settings.scope)}" "
+                    <select name="scope">
+                        <option value="read">{t!(settings.scope_read)}</option>
+                        <option value="write" selected>{t!(settings.scope_write)}</option>
+                        <option value="admin">{t!(settings.scope_admin)}</option>
+                    </select>
+                </label>
+                <label>{t!(settings.expires)}" "
+                    <select name="expires_in_days">
+                        <option value="7">{t!(settings.in_days, count = 7)}</option>
+                        <option value="30">{t!(settings.in_days, count = 30)}</option>
+                        <option value="90" selected>{t!(settings.in_days, count = 90)}</option>
+                        <option value="365">{t!(settings.in_a_year)}</option>
+                        <option value="">{t!(settings.never)}</option>
+                    </select>
+                </label>
+                <button type="submit">{t!(settings.create_token)}</button>
             </ActionForm>
             <FieldError error name="name" />
+            <FieldError error name="scope" />
+            <FieldError error name="expires_in_days" />
             {move || create.value().get().and_then(Result::ok).map(|token| view! {
                 <p class="notice new-token" role="status">
-                    "Token "<strong>{token.name}</strong>" created. Copy it now, it will not be shown again: "
+                    {t!(settings.token_created, name = token.name, scope = token.scope.as_str())}" "
                     <code data-testid="new-token">{token.token}</code>
                 </p>
             })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
+                        Err(AppError::TwoFactorRequired { .. }) => view! {
+                            <p class="empty">{t!(settings.tokens_need_two_factor)}</p>
+                        }.into_any(),
                         Err(error) => view! { <ErrorPage error /> }.into_any(),
-                        Ok(tokens) if tokens.is_empty() => view! { <p class="empty">"No tokens yet."</p> }.into_any(),
+                        Ok(tokens) if tokens.is_empty() => view! { <p class="empty">{t!(settings.no_tokens)}</p> }.into_any(),
                         Ok(tokens) => view! {
                             <table class="data-table">
-                                <thead><tr><th>"Name"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr><th scope="col">{t!(settings.token_name)}</th><th scope="col">{t!(settings.scope)}</th><th scope="col">{t!(settings.created)}</th><th scope="col">{t!(settings.last_used)}</th><th scope="col">{t!(settings.expires)}</th><th scope="col"><span class="visually-hidden">{t!(settings.actions)}</span></th></tr></thead>
                                 <tbody>
                                     {tokens.into_iter().map(|token| view! {
                                         <tr data-token-id=token.id>
                                             <td>{token.name}</td>
-                                            <td>{time(&token.created_at)}</td>
-                                            <td>{token.last_used_at.map(|at| time(&at)).unwrap_or_else(|| "never".into())}</td>
+                                            <td data-testid="token-scope">{token.scope.as_str()}</td>
+                                            <td><FullTime at=token.created_at /></td>
+                                            <td>{token.last_used_at.map(|at| view! { <FullTime at /> }.into_any()).unwrap_or_else(|| t!(settings.never).into_any())}</td>
+                                            <td>{token.expires_at.map(|at| view! { <FullTime at /> }.into_any()).unwrap_or_else(|| t!(settings.never).into_any())}</td>
                                             <td>
                                                 <ActionForm action=delete attr:class="inline-form">
                                                     <input type="hidden" name="id" value=token.id />
-                                                    <button type="submit" class="secondary">"Revoke"</button>
+                                                    <button type="submit" class="secondary">{t!(settings.revoke)}</button>
                                                 </ActionForm>
                                             </td>
                                         </tr>
@@ -65,6 +93,8 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <TwoFactorSettings />
+        <ViewerSettings />
         <NotificationChoices />
     }
 }
@@ -84,20 +114,20 @@ fn NotificationChoices() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match preferences.await {
-                    // The tokens card above already says to log in.
-                    Err(AppError::Unauthorized { .. }) => ().into_any(),
+                    // The tokens card above already says to log in, or to turn on two-factor authentication.
+                    Err(AppError::Unauthorized { .. } | AppError::TwoFactorRequired { .. }) => ().into_any(),
                     Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                     Ok(preferences) => view! {
                         <section class="card" id="notifications">
-                            <h2>"Notifications"</h2>
-                            <p>"Choose how each event reaches you: by email, in the app (the bell), both or neither."</p>
+                            <h2>{t!(settings.notifications)}</h2>
+                            <p>{t!(settings.notifications_intro)}</p>
                             <FormError error />
                             {move || saved().then(|| view! {
-                                <p class="notice" role="status">"Your notification choices are saved."</p>
+                                <p class="notice" role="status">{t!(settings.notifications_saved)}</p>
                             })}
                             <ActionForm action=save attr:class="preference-form">
                                 <PreferenceTable preferences />
-                                <button type="submit">"Save"</button>
+                                <button type="submit">{t!(common.save)}</button>
                             </ActionForm>
                         </section>
                     }.into_any(),

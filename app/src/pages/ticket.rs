@@ -2,18 +2,20 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{PriorityBadge, StatusBadge, time};
-use crate::components::forms::{FieldError, FormError, action_error};
-use crate::components::header::CurrentUser;
-use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator};
+use crate::components::format::{FullTime, PriorityBadge, StatusBadge};
+use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
-    Message, MessageKind, Priority, Role, Status, Ticket, TicketDetail, TicketEvent, TicketOptions, User, UserReference,
+    Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
+    UserReference,
 };
 use crate::error::AppError;
 use crate::functions::tickets::{
     AddMessage, AssignTicket, ChangeStatus, EscalateTicket, UpdateTicket, get_draft, get_ticket, load_ticket_options,
 };
 use crate::pages::errors::ErrorPage;
+use crate::providers::CurrentUser;
+use crate::t;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,20 +81,24 @@ fn TicketScreen(key: String) -> impl IntoView {
         assign: ServerAction::new(),
         escalate: ServerAction::new(),
     };
-    let detail = Resource::new_blocking(
-        {
-            let key = key.clone();
-            move || (actions.version(), live.ticket_version(&key))
-        },
-        {
-            let key = key.clone();
-            move |_| get_ticket(key.clone())
-        },
-    );
-    let options = Resource::new(|| (), |_| load_ticket_options());
+    // Live events refetch once the page has hydrated (see `held_until`).
+    let shown = RwSignal::new(false);
+    let version = held_until(shown, {
+        let key = key.clone();
+        move || live.ticket_version(&key)
+    });
+    let detail = Resource::new_blocking(move || (actions.version(), version.get()), {
+        let key = key.clone();
+        move |_| get_ticket(key.clone())
+    });
+    // Blocking, like the page's data: the page's frame waits for it, and a
+    // streamed resource read by it was sometimes not awaited by the server's
+    // Transition, which then rendered an empty page (leptos' Suspense
+    // task-tracking race, leptos issues #4578 and #4851).
+    let options = Resource::new_blocking(|| (), |_| load_ticket_options());
     let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {
                 // Created inside the Transition, so that their resource reads
                 // register with it (the server waits for them). The page
@@ -122,6 +128,7 @@ fn TicketScreen(key: String) -> impl IntoView {
                     Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
                     Frame::Ready { ticket_id, user, options } => match latest.get_untracked() {
                         Some(first) if first.ticket.id == ticket_id => {
+                            Effect::new(move |_| shown.set(true));
                             view! { <TicketView first detail=latest user options actions /> }.into_any()
                         }
                         _ => ().into_any(),
@@ -162,8 +169,23 @@ fn TicketView(
     let closed_at = at(|ticket| ticket.closed_at);
     let updated_at = Memo::new(move |_| ticket.with(|ticket| ticket.updated_at));
 
+    let requester_discord = first.requester_discord.clone();
     let Ticket { id: ticket_id, reference, subject, description, metadata, queue, requester, created_at, .. } =
         first.ticket;
+    // Names for people, not slugs (issue 14): the catalogue's, else the slug's words.
+    let (queues, categories) = match &options {
+        Some(options) => (options.queues.clone(), options.categories.clone()),
+        None => (Vec::new(), Vec::new()),
+    };
+    let queue = queues.iter().find(|known| known.slug == queue).map(|known| known.name.clone()).unwrap_or(queue);
+    let category_name = move || {
+        let slug = category.get();
+        categories
+            .iter()
+            .find(|known| known.slug == slug)
+            .map(|known| known.name.clone())
+            .unwrap_or_else(|| slug.replace('_', " "))
+    };
     let staff = user.role.is_staff();
     let key = reference.clone();
     let page_error = actions.error();
@@ -179,7 +201,7 @@ fn TicketView(
                     " "
                     {move || view! { <PriorityBadge priority=priority.get() /> }}
                     " "
-                    <span class="badge">{move || category.get()}</span>
+                    <span class="badge">{category_name.clone()}</span>
                 </p>
                 <TicketPresence ticket_id />
             </header>
@@ -189,9 +211,9 @@ fn TicketView(
                 </p>
             })}
             <div class="ticket-layout">
-                <section class="conversation" aria-label="Conversation">
+                <section class="conversation" aria-label=t!(ticket.conversation)>
                     <div class="message description">
-                        <p class="message-meta"><strong>{requester.username.clone()}</strong>" · "{time(&created_at)}</p>
+                        <p class="message-meta"><strong>{requester.username.clone()}</strong>" · "<FullTime at=created_at /></p>
                         <div class="message-body">{description}</div>
                         {metadata_view(&metadata)}
                     </div>
@@ -201,25 +223,34 @@ fn TicketView(
                 </section>
                 <aside class="ticket-side">
                     <dl class="details">
-                        <dt>"Status"</dt><dd>{move || view! { <StatusBadge status=status.get() /> }}</dd>
-                        <dt>"Priority"</dt><dd>{move || view! { <PriorityBadge priority=priority.get() /> }}</dd>
-                        <dt>"Queue"</dt><dd>{queue}</dd>
-                        <dt>"Category"</dt><dd>{move || category.get()}</dd>
-                        <dt>"Requester"</dt><dd>{requester.username.clone()}</dd>
-                        <dt>"Assignee"</dt><dd class="assignee">{move || assignee.get().map(|assignee| assignee.username).unwrap_or_else(|| "Unassigned".into())}</dd>
-                        <dt>"Opened"</dt><dd>{time(&created_at)}</dd>
-                        <dt>"Updated"</dt><dd>{move || time(&updated_at.get())}</dd>
-                        {move || first_response_at.get().map(|at| view! { <dt>"First response"</dt><dd>{time(&at)}</dd> })}
-                        {move || resolved_at.get().map(|at| view! { <dt>"Resolved"</dt><dd>{time(&at)}</dd> })}
-                        {move || closed_at.get().map(|at| view! { <dt>"Closed"</dt><dd>{time(&at)}</dd> })}
+                        <dt>{t!(ticket.status)}</dt><dd>{move || view! { <StatusBadge status=status.get() /> }}</dd>
+                        <dt>{t!(ticket.priority)}</dt><dd>{move || view! { <PriorityBadge priority=priority.get() /> }}</dd>
+                        <dt>{t!(ticket.queue)}</dt><dd>{queue}</dd>
+                        <dt>{t!(ticket.category)}</dt><dd class="category">{category_name}</dd>
+                        <dt>{t!(ticket.requester)}</dt><dd>{requester.username.clone()}</dd>
+                        {requester_discord.map(|discord| {
+                            let text = match (discord.username, discord.id) {
+                                (Some(name), Some(id)) => format!("{name} ({id})"),
+                                (Some(name), None) => name,
+                                (None, Some(id)) => id,
+                                (None, None) => String::new(),
+                            };
+                            view! { <dt>{t!(ticket.requester_discord)}</dt><dd data-testid="requester-discord">{text}</dd> }
+                        })}
+                        <dt>{t!(ticket.assignee)}</dt><dd class="assignee">{move || assignee.get().map(|assignee| assignee.username).unwrap_or_else(|| t!(ticket.unassigned).into())}</dd>
+                        <dt>{t!(ticket.opened)}</dt><dd><FullTime at=created_at /></dd>
+                        <dt>{t!(ticket.updated)}</dt><dd>{move || view! { <FullTime at=updated_at.get() /> }}</dd>
+                        {move || first_response_at.get().map(|at| view! { <dt>{t!(ticket.first_response)}</dt><dd><FullTime at /></dd> })}
+                        {move || resolved_at.get().map(|at| view! { <dt>{t!(ticket.resolved)}</dt><dd><FullTime at /></dd> })}
+                        {move || closed_at.get().map(|at| view! { <dt>{t!(ticket.closed)}</dt><dd><FullTime at /></dd> })}
                     </dl>
                     {if staff {
                         view! { <StaffControls key=key.clone() user=user.clone() status priority category assignee options actions /> }.into_any()
                     } else {
                         view! { <RequesterControls key=key.clone() status actions /> }.into_any()
                     }}
-                    <section class="timeline" aria-label="Timeline">
-                        <h2>"Timeline"</h2>
+                    <section class="timeline" aria-labelledby="timeline-heading">
+                        <h2 id="timeline-heading">{t!(ticket.timeline)}</h2>
                         <ol>
                             <For each=move || events.get() key=|event| event.id children=|event| view! { <TimelineEntry event /> } />
                         </ol>
@@ -242,8 +273,8 @@ fn MessageView(message: Message) -> impl IntoView {
         <div class=class data-kind=message.kind.as_str() data-message-id=message.id>
             <p class="message-meta">
                 <strong>{message.author.map(|author| author.username).unwrap_or_else(|| "Guichet".into())}</strong>
-                {(message.kind == MessageKind::InternalNote).then(|| view! { " · " <span class="note-label">"Internal note"</span> })}
-                " · "{time(&message.created_at)}
+                {(message.kind == MessageKind::InternalNote).then(|| view! { " · " <span class="note-label">{t!(ticket.internal_note)}</span> })}
+                " · "<FullTime at=message.created_at />
             </p>
             <div class="message-body">{message.body}</div>
         </div>
@@ -287,6 +318,72 @@ fn ReplyForm(
     // The reply / internal note switch needs the wasm; without it both buttons do.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // `r` starts a reply, `n` an internal note (staff), outside any field.
+    #[cfg(feature = "hydrate")]
+    crate::components::shortcuts::on_key(move |event| {
+        use crate::components::shortcuts::{focus, leave_alone};
+        if leave_alone(&event) {
+            return;
+        }
+        let internal = match event.key().as_str() {
+            "r" => false,
+            "n" if staff => true,
+            _ => return,
+        };
+        if focus("form.reply-form textarea[name=body]") {
+            event.prevent_default();
+            typing.set_internal(internal);
+        }
+    });
+    // A message sent, the box is empty for the next one.
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                if let Some(textarea) = document()
+                    .query_selector("form.reply-form textarea[name=body]")
+                    .ok()
+                    .flatten()
+                    .and_then(|element| element.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+                {
+                    textarea.set_value("");
+                }
+            }
+        }
+    });
+    // In the box: Ctrl+Enter (or Cmd+Enter) sends it as what is being
+    // written (reply or note), Esc leaves it.
+    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(textarea) =
+                event.target().and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            else {
+                return;
+            };
+            if event.key() == "Escape" {
+                let _ = textarea.blur();
+            } else if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) {
+                event.prevent_default();
+                let kind = if typing.internal.get_untracked() { "internal_note" } else { "reply" };
+                if let Some(form) = textarea.form() {
+                    let button = form
+                        .query_selector(&format!("button[name=kind][value={kind}]"))
+                        .ok()
+                        .flatten()
+                        .and_then(|button| button.dyn_into::<web_sys::HtmlElement>().ok());
+                    let _ = match button {
+                        Some(button) => form.request_submit_with_submitter(Some(&button)),
+                        None => form.request_submit(),
+                    };
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
     let key = StoredValue::new(key);
     let form = move || {
         let key = key.get_value();
@@ -303,8 +400,8 @@ fn ReplyForm(
                     }
                 >
                     <input type="hidden" name="key" value=key />
-                    <label>"Your message"
-                        <textarea name="body" required maxlength="20000" rows="5" on:input=move |event| typing.on_input(&event_target_value(&event))>
+                    <label>{t!(ticket.your_message)}
+                        <textarea name="body" required maxlength="20000" rows="5" aria-describedby=described_by(error, "body") aria-invalid=invalid(error, "body") on:keydown=on_keydown on:input=move |event| typing.on_input(&event_target_value(&event))>
                             {draft_field(&draft, "body")}
                         </textarea>
                     </label>
@@ -313,18 +410,18 @@ fn ReplyForm(
                     <div class="form-actions">
                         {if staff {
                             view! {
-                                <button type="submit" name="kind" value="reply" class:secondary=move || typing.internal.get()>"Send reply"</button>
-                                <button type="submit" name="kind" value="internal_note" class="note-button" class:secondary=move || !typing.internal.get()>"Add internal note"</button>
+                                <button type="submit" name="kind" value="reply" class:secondary=move || typing.internal.get()>{t!(ticket.send_reply)}</button>
+                                <button type="submit" name="kind" value="internal_note" class="note-button" class:secondary=move || !typing.internal.get()>{t!(ticket.add_note)}</button>
                                 {move || hydrated.get().then(|| view! {
                                     // No name: it is not sent, it only says what is being written.
                                     <label class="checkbox note-toggle">
                                         <input type="checkbox" data-testid="note-toggle" prop:checked=move || typing.internal.get() on:change=move |event| typing.set_internal(event_target_checked(&event)) />
-                                        "Writing an internal note"
+                                        {t!(ticket.writing_note)}
                                     </label>
                                 })}
                             }.into_any()
                         } else {
-                            view! { <button type="submit" name="kind" value="reply">"Send reply"</button> }.into_any()
+                            view! { <button type="submit" name="kind" value="reply">{t!(ticket.send_reply)}</button> }.into_any()
                         }}
                         <DraftIndicator state=autosave.state />
                     </div>
@@ -335,7 +432,7 @@ fn ReplyForm(
     view! {
         <Show
             when=move || staff || !closed.get()
-            fallback=|| view! { <p class="notice">"This ticket is closed. Reopen it to reply."</p> }
+            fallback=|| view! { <p class="notice">{t!(ticket.closed_notice)}</p> }
         >
             <Suspense fallback=|| ()>{form}</Suspense>
         </Show>
@@ -354,14 +451,14 @@ fn RequesterControls(key: String, status: Memo<Status>, actions: Actions) -> imp
                     <ActionForm action=actions.status attr:class="inline-form">
                         <input type="hidden" name="key" value=close_key.clone() />
                         <input type="hidden" name="status" value="closed" />
-                        <button type="submit" class="secondary">"Close ticket"</button>
+                        <button type="submit" class="secondary">{t!(ticket.close)}</button>
                     </ActionForm>
                 })}
                 {status.is_done().then(|| view! {
                     <ActionForm action=actions.status attr:class="inline-form">
                         <input type="hidden" name="key" value=reopen_key.clone() />
                         <input type="hidden" name="status" value="open" />
-                        <button type="submit">"Reopen ticket"</button>
+                        <button type="submit">{t!(ticket.reopen)}</button>
                     </ActionForm>
                 })}
             </div>
@@ -402,7 +499,7 @@ fn StaffControls(
             <ActionForm action=actions.assign attr:class="inline-form">
                 <input type="hidden" name="key" value=key() />
                 <input type="hidden" name="agent_id" value=user_id />
-                <button type="submit">"Take this ticket"</button>
+                <button type="submit">{t!(ticket.take)}</button>
             </ActionForm>
         }
         .into_any(),
@@ -410,7 +507,7 @@ fn StaffControls(
             <ActionForm action=actions.assign attr:class="inline-form">
                 <input type="hidden" name="key" value=key() />
                 <input type="hidden" name="agent_id" value="" />
-                <button type="submit" class="secondary">"Give back"</button>
+                <button type="submit" class="secondary">{t!(ticket.give_back)}</button>
             </ActionForm>
         }
         .into_any(),
@@ -420,25 +517,25 @@ fn StaffControls(
         <div class="controls">
             <ActionForm action=actions.status attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
-                <label>"Status"
+                <label>{t!(ticket.status)}
                     <select name="status" prop:value=move || status.get().as_str()>
                         {statuses.into_iter().map(|candidate| view! {
                             <option value=candidate.as_str() selected=move || candidate == status.get()>{candidate.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit">"Set status"</button>
+                <button type="submit">{t!(ticket.set_status)}</button>
             </ActionForm>
             <ActionForm action=actions.update attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
-                <label>"Priority"
+                <label>{t!(ticket.priority)}
                     <select name="priority" prop:value=move || priority.get().as_str()>
                         {Priority::ALL.iter().map(|candidate| view! {
-                            <option value=candidate.as_str() selected=move || *candidate == priority.get()>{candidate.as_str()}</option>
+                            <option value=candidate.as_str() selected=move || *candidate == priority.get()>{candidate.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <label>"Category"
+                <label>{t!(ticket.category)}
                     <select name="category" prop:value=move || category.get()>
                         {options.categories.into_iter().map(|candidate| {
                             let slug = candidate.slug.clone();
@@ -446,21 +543,21 @@ fn StaffControls(
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit">"Save"</button>
+                <button type="submit">{t!(common.save)}</button>
             </ActionForm>
             {if user.role == Role::Admin {
                 view! {
                     <ActionForm action=actions.assign attr:class="control-form">
                         <input type="hidden" name="key" value=key() />
-                        <label>"Assignee"
+                        <label>{t!(ticket.assignee)}
                             <select name="agent_id" prop:value=move || assignee_id.get().map(|id| id.to_string()).unwrap_or_default()>
-                                <option value="" selected=move || assignee_id.get().is_none()>"Unassigned"</option>
+                                <option value="" selected=move || assignee_id.get().is_none()>{t!(ticket.unassigned)}</option>
                                 {options.agents.into_iter().map(|agent| view! {
                                     <option value=agent.id selected=move || assignee_id.get() == Some(agent.id)>{agent.username}</option>
                                 }).collect_view()}
                             </select>
                         </label>
-                        <button type="submit">"Assign"</button>
+                        <button type="submit">{t!(ticket.assign)}</button>
                     </ActionForm>
                 }.into_any()
             } else {
@@ -468,11 +565,11 @@ fn StaffControls(
             }}
             <ActionForm action=actions.escalate attr:class="control-form escalate-form">
                 <input type="hidden" name="key" value=key() />
-                <label>"Escalation reason"
-                    <input type="text" name="reason" required maxlength="1000" />
+                <label>{t!(ticket.escalation_reason)}
+                    <input type="text" name="reason" required maxlength="1000" aria-describedby=described_by(escalate_error, "reason") aria-invalid=invalid(escalate_error, "reason") />
                 </label>
                 <FieldError error=escalate_error name="reason" />
-                <button type="submit" class="danger">"Escalate"</button>
+                <button type="submit" class="danger">{t!(ticket.escalate)}</button>
             </ActionForm>
         </div>
     }
@@ -480,47 +577,36 @@ fn StaffControls(
 
 #[component]
 fn TimelineEntry(event: TicketEvent) -> impl IntoView {
-    let actor = event.actor.as_ref().map(|actor| actor.username.clone()).unwrap_or_else(|| "system".into());
-    let text = |key: &str| {
-        event.data.get(key).map(|value| match value {
-            serde_json::Value::String(text) => text.replace('_', " "),
-            serde_json::Value::Object(object) => {
-                object.get("username").and_then(|name| name.as_str()).unwrap_or("?").to_string()
-            }
-            serde_json::Value::Null => "nobody".into(),
-            other => other.to_string(),
-        })
-    };
-    let description = match event.action.as_str() {
-        "created" => "opened the ticket".to_string(),
-        "status_changed" => format!(
-            "changed the status from {} to {}",
-            text("from").unwrap_or_default(),
-            text("to").unwrap_or_default()
-        ),
-        "priority_changed" => format!(
-            "changed the priority from {} to {}",
-            text("from").unwrap_or_default(),
-            text("to").unwrap_or_default()
-        ),
-        "category_changed" => format!(
-            "changed the category from {} to {}",
-            text("from").unwrap_or_default(),
-            text("to").unwrap_or_default()
-        ),
-        "assigned" => format!("assigned it to {}", text("to").unwrap_or_default()),
-        "unassigned" => "unassigned it".to_string(),
-        "replied" => "replied".to_string(),
-        "note_added" => "added an internal note".to_string(),
-        "escalated" => format!("escalated it: {}", text("reason").unwrap_or_default()),
-        "reopened" => format!("reopened it (was {})", text("from").unwrap_or_default()),
-        other => other.replace('_', " "),
+    let actor = event.actor.as_ref().map(|actor| actor.username.clone()).unwrap_or_else(|| t!(timeline.system).into());
+    // Stored words read with spaces: `in_progress` is "in progress".
+    let words = |text: &str| text.replace('_', " ");
+    let description = match &event.change {
+        TicketChange::Created { .. } => t!(timeline.created).to_string(),
+        TicketChange::StatusChanged { from, to, .. } => {
+            t!(timeline.status_changed, from = from.label(), to = to.label())
+        }
+        TicketChange::PriorityChanged { from, to } => {
+            t!(timeline.priority_changed, from = from.label(), to = to.label())
+        }
+        TicketChange::CategoryChanged { from, to } => {
+            t!(timeline.category_changed, from = words(from), to = words(to))
+        }
+        TicketChange::Assigned { to, .. } => t!(timeline.assigned, name = to.username.clone()),
+        TicketChange::Unassigned { .. } => t!(timeline.unassigned).to_string(),
+        TicketChange::Replied { .. } => t!(timeline.replied).to_string(),
+        TicketChange::NoteAdded { .. } => t!(timeline.note_added).to_string(),
+        // Requesters get it without the reason (staff only).
+        TicketChange::Escalated { reason, .. } if reason.is_empty() => {
+            t!(timeline.escalated_without_reason).to_string()
+        }
+        TicketChange::Escalated { reason, .. } => t!(timeline.escalated, reason = words(reason)),
+        TicketChange::Reopened { from, .. } => t!(timeline.reopened, from = from.label()),
     };
     view! {
-        <li data-action=event.action.clone()>
+        <li data-action=event.change.action()>
             <strong>{actor}</strong>" "{description}
             <br />
-            <small>{time(&event.created_at)}</small>
+            <small><FullTime at=event.created_at /></small>
         </li>
     }
 }

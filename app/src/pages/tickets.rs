@@ -3,13 +3,14 @@
 //! restores them) and work with and without wasm. Live events update the
 //! list in place.
 
-use crate::components::format::{PriorityBadge, StatusBadge, time};
-use crate::components::header::CurrentUser;
-use crate::components::live::{Live, throttled};
+use crate::components::format::{PriorityBadge, RelativeTime, StatusBadge, number};
+use crate::components::live::{Live, held_until, throttled};
 use crate::domain::{Priority, Status, StatusCount, Ticket, TicketOptions, TicketPage, TicketQuery};
 use crate::error::AppError;
 use crate::functions::tickets::{list_tickets, load_ticket_options, status_counts};
 use crate::pages::errors::ErrorPage;
+use crate::providers::CurrentUser;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
@@ -31,6 +32,42 @@ fn query_from(params: &ParamsMap) -> TicketQuery {
     }
 }
 
+/// `search` (a query string, with or without its `?`) without its empty
+/// parameters, the order of the others kept: `?status=open&q=&=` →
+/// `Some("?status=open")`; `None` when it has none to drop. A form sends
+/// its empty fields too; the URL names the filters that are set (issue 14).
+fn without_empty_parameters(search: &str) -> Option<String> {
+    let search = search.strip_prefix('?').unwrap_or(search);
+    let pairs: Vec<&str> = search.split('&').collect();
+    let set = |pair: &&str| pair.split_once('=').is_some_and(|(key, value)| !key.is_empty() && !value.is_empty());
+    let kept: Vec<&str> = pairs.iter().copied().filter(set).collect();
+    if search.is_empty() || kept.len() == pairs.len() {
+        return None;
+    }
+    Some(if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) })
+}
+
+/// Sends a list URL with empty parameters to the same list without them: a
+/// redirect while the server renders (plain forms), a replacing navigation
+/// in the browser (the hydrated filters form).
+fn clean_list_url() {
+    let location = leptos_router::hooks::use_location();
+    #[cfg(feature = "ssr")]
+    if let Some(search) = without_empty_parameters(&location.search.get_untracked()) {
+        leptos_axum::redirect(&format!("/tickets{search}"));
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| {
+            if let Some(search) = without_empty_parameters(&location.search.get()) {
+                let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+                navigate(&format!("/tickets{search}"), options);
+            }
+        });
+    }
+}
+
 /// What the list page shows as a whole; rows and counts inside update in place.
 #[derive(Debug, Clone, PartialEq)]
 enum Frame {
@@ -47,17 +84,28 @@ enum Frame {
 /// typed in it, the focus and the scroll position stay.
 #[component]
 pub fn TicketListPage() -> impl IntoView {
+    clean_list_url();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let live = expect_context::<Live>();
-    let refresh = throttled(live.changes, 500);
+    // Live events refetch once the page has hydrated (see `held_until`).
+    let shown = RwSignal::new(false);
+    let refresh = held_until(shown, {
+        let throttled = throttled(live.changes, 500);
+        move || throttled.get()
+    });
     let page = Resource::new_blocking(move || (query.get(), refresh.get()), |(query, _)| list_tickets(query));
-    let options = Resource::new(|| (), |_| load_ticket_options());
+    // Blocking, like the page's data: the page's frame waits for it, and a
+    // streamed resource read by it was sometimes not awaited by the server's
+    // Transition, which then rendered an empty page (leptos' Suspense
+    // task-tracking race, leptos issues #4578 and #4851).
+    let options = Resource::new_blocking(|| (), |_| load_ticket_options());
     let counts = Resource::new(move || refresh.get(), |_| status_counts());
+    crate::components::shortcuts::dashboard_shortcuts();
 
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {
                 // Created inside the Transition, so that their resource reads
                 // register with it (the server waits for them). The page
@@ -94,7 +142,8 @@ pub fn TicketListPage() -> impl IntoView {
                     Frame::Loading => ().into_any(),
                     Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
                     Frame::Ready { staff, options } => {
-                        let title = if staff { "Dashboard" } else { "My tickets" };
+                        Effect::new(move |_| shown.set(true));
+                        let title = if staff { t!(tickets.dashboard) } else { t!(tickets.mine) };
                         let next_href = move || {
                             next_cursor.get().map(|cursor| {
                                 let mut next = params.get_untracked();
@@ -106,33 +155,41 @@ pub fn TicketListPage() -> impl IntoView {
                             <Title text=title />
                             <div class="page-heading">
                                 <h1>{title}</h1>
-                                <A href="/tickets/new" attr:class="button">"New ticket"</A>
+                                <A href="/tickets/new" attr:class="button">{t!(tickets.new_ticket)}</A>
                             </div>
-                            <ul class="status-counts" aria-label="Tickets per status">
+                            <ul class="status-counts" aria-label=t!(tickets.per_status)>
                                 <For
                                     each=move || status_counts.get()
                                     key=|count| (count.status, count.count)
-                                    children=|count| view! {
-                                        <li>
-                                            <a href=format!("/tickets?status={}", count.status.as_str()) data-count-status=count.status.as_str()>
-                                                <StatusBadge status=count.status />
-                                                " "
-                                                <strong>{count.count}</strong>
-                                            </a>
-                                        </li>
+                                    children=|count| {
+                                        let label = count.status.count_label(count.count);
+                                        let title = label.clone();
+                                        view! {
+                                            <li>
+                                                // Read as "3 tickets ouverts"; seen as the badge and the number.
+                                                <a href=format!("/tickets?status={}", count.status.as_str()) data-count-status=count.status.as_str() title=title>
+                                                    <span aria-hidden="true">
+                                                        <StatusBadge status=count.status />
+                                                        " "
+                                                        <strong>{number(count.count)}</strong>
+                                                    </span>
+                                                    <span class="visually-hidden">{label}</span>
+                                                </a>
+                                            </li>
+                                        }
                                     }
                                 />
                             </ul>
                             // Rebuilt when the address changes (new filters), not on refetches.
                             {move || view! { <Filters current=query.get() options=options.clone() staff /> }}
                             {move || if empty.get() {
-                                view! { <p class="empty">"No tickets match these filters."</p> }.into_any()
+                                view! { <p class="empty">{t!(tickets.empty)}</p> }.into_any()
                             } else {
                                 view! { <TicketTable tickets staff /> }.into_any()
                             }}
                             <nav class="pager">
-                                {move || query.with(|query| query.cursor.is_some()).then(|| view! { <a href="/tickets" class="button secondary">"First page"</a> })}
-                                {move || next_href().map(|href| view! { <a href=href class="button secondary" rel="next">"Next page"</a> })}
+                                {move || query.with(|query| query.cursor.is_some()).then(|| view! { <a href="/tickets" class="button secondary">{t!(tickets.first_page)}</a> })}
+                                {move || next_href().map(|href| view! { <a href=href class="button secondary" rel="next">{t!(tickets.next_page)}</a> })}
                             </nav>
                         }.into_any()
                     }
@@ -149,7 +206,7 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
     view! {
         <Form method="GET" action="/tickets" attr:class="filters" attr:role="search">
             <fieldset class="status-filter">
-                <legend>"Status"</legend>
+                <legend>{t!(ticket.status)}</legend>
                 {Status::ALL.iter().map(|status| {
                     let checked = current.status.iter().any(|value| value == status.as_str());
                     view! {
@@ -160,26 +217,26 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
                     }
                 }).collect_view()}
             </fieldset>
-            <label>"Priority"
+            <label>{t!(ticket.priority)}
                 <select name="priority">
-                    <option value="">"Any"</option>
+                    <option value="">{t!(tickets.any)}</option>
                     {Priority::ALL.iter().map(|priority| view! {
-                        <option value=priority.as_str() selected=selected(&current.priority, priority.as_str())>{priority.as_str()}</option>
+                        <option value=priority.as_str() selected=selected(&current.priority, priority.as_str())>{priority.label()}</option>
                     }).collect_view()}
                 </select>
             </label>
-            <label>"Category"
+            <label>{t!(ticket.category)}
                 <select name="category">
-                    <option value="">"Any"</option>
+                    <option value="">{t!(tickets.any)}</option>
                     {categories.into_iter().map(|category| {
                         let is_selected = selected(&current.category, &category.slug);
                         view! { <option value=category.slug selected=is_selected>{category.name}</option> }
                     }).collect_view()}
                 </select>
             </label>
-            <label>"Queue"
+            <label>{t!(ticket.queue)}
                 <select name="queue">
-                    <option value="">"Any"</option>
+                    <option value="">{t!(tickets.any)}</option>
                     {queues.into_iter().map(|queue| {
                         let is_selected = selected(&current.queue, &queue.slug);
                         view! { <option value=queue.slug selected=is_selected>{queue.name}</option> }
@@ -187,11 +244,11 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
                 </select>
             </label>
             {staff.then(|| view! {
-                <label>"Assignee"
+                <label>{t!(ticket.assignee)}
                     <select name="assignee">
-                        <option value="">"Anyone"</option>
-                        <option value="me" selected=selected(&current.assignee, "me")>"Me"</option>
-                        <option value="none" selected=selected(&current.assignee, "none")>"Unassigned"</option>
+                        <option value="">{t!(tickets.anyone)}</option>
+                        <option value="me" selected=selected(&current.assignee, "me")>{t!(tickets.me)}</option>
+                        <option value="none" selected=selected(&current.assignee, "none")>{t!(ticket.unassigned)}</option>
                         {agents.into_iter().map(|agent| {
                             let id = agent.id.to_string();
                             let is_selected = selected(&current.assignee, &id);
@@ -200,20 +257,20 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
                     </select>
                 </label>
             })}
-            <label>"Sort"
+            <label>{t!(tickets.sort)}
                 <select name="sort">
-                    {[("", "Best match / newest"), ("newest", "Newest"), ("oldest", "Oldest"), ("priority", "Priority"), ("updated", "Recently updated")]
+                    {[("", t!(tickets.sort_best)), ("newest", t!(tickets.sort_newest)), ("oldest", t!(tickets.sort_oldest)), ("priority", t!(tickets.sort_priority)), ("updated", t!(tickets.sort_updated))]
                         .into_iter()
                         .map(|(value, label)| view! { <option value=value selected=current.sort.as_deref().unwrap_or("") == value>{label}</option> })
                         .collect_view()}
                 </select>
             </label>
-            <label class="grow">"Search"
-                <input type="search" name="q" value=current.q.clone().unwrap_or_default() placeholder="Words in subject or description" />
+            <label class="grow">{t!(tickets.search)}
+                <input type="search" name="q" value=current.q.clone().unwrap_or_default() placeholder=t!(tickets.search_placeholder) />
             </label>
             <div class="filter-actions">
-                <button type="submit">"Apply"</button>
-                <a href="/tickets" class="button secondary">"Clear"</a>
+                <button type="submit">{t!(tickets.apply)}</button>
+                <a href="/tickets" class="button secondary">{t!(tickets.clear)}</a>
             </div>
         </Form>
     }
@@ -225,12 +282,12 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool) -> impl IntoView {
         <table class="data-table tickets-table">
             <thead>
                 <tr>
-                    <th>"Ticket"</th>
-                    <th>"Subject"</th>
-                    <th>"Status"</th>
-                    <th>"Priority"</th>
-                    {staff.then(|| view! { <th>"Requester"</th><th>"Assignee"</th> })}
-                    <th>"Updated"</th>
+                    <th scope="col">{t!(ticket.ticket)}</th>
+                    <th scope="col">{t!(ticket.subject)}</th>
+                    <th scope="col">{t!(ticket.status)}</th>
+                    <th scope="col">{t!(ticket.priority)}</th>
+                    {staff.then(|| view! { <th scope="col">{t!(ticket.requester)}</th><th scope="col">{t!(ticket.assignee)}</th> })}
+                    <th scope="col">{t!(ticket.updated)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -247,14 +304,31 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool) -> impl IntoView {
                                 <td><PriorityBadge priority=ticket.priority /></td>
                                 {staff.then(|| view! {
                                     <td class="requester">{ticket.requester.username.clone()}</td>
-                                    <td>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| "—".into())}</td>
+                                    <td>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| t!(ticket.unassigned).into())}</td>
                                 })}
-                                <td>{time(&ticket.updated_at)}</td>
+                                <td><RelativeTime at=ticket.updated_at /></td>
                             </tr>
                         }
                     }
                 />
             </tbody>
         </table>
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::without_empty_parameters;
+
+    #[test]
+    fn only_set_filters_stay_in_the_url() {
+        assert_eq!(without_empty_parameters("status=open&priority=&q=&="), Some("?status=open".into()));
+        assert_eq!(without_empty_parameters("?q=&sort="), Some(String::new()));
+        assert_eq!(
+            without_empty_parameters("?status=open&status=pending&priority=urgent&category="),
+            Some("?status=open&status=pending&priority=urgent".into())
+        );
+        assert_eq!(without_empty_parameters("?status=open&q=vpn"), None);
+        assert_eq!(without_empty_parameters(""), None);
     }
 }

@@ -1,28 +1,35 @@
 //! Accounts: registration, log-in with throttling, log-out, roles.
 
-use crate::domain::{Registration, Role, User, UserPage};
+use crate::domain::{LogInOutcome, Registration, Role, User, UserPage};
 use crate::error::{AppError, FieldErrors};
 use crate::services::caller::SESSION_USER_ID;
-use crate::services::{Caller, Settings, passwords};
-use sqlx::{PgExecutor, PgPool};
+use crate::services::{Caller, Settings, passwords, text, transaction, two_factor};
+use crate::t;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use tower_sessions::{Expiry, Session, cookie::time::Duration};
 
 /// How long "remember me" keeps a session alive without activity: 30 days.
 pub const REMEMBER_DAYS: i64 = 30;
 
-const USER_COLUMNS: &str =
-    "id, username::text as username, email::text as email, role, discord_username, discord_id, created_at";
-
-/// [`USER_COLUMNS`] of a `users` table aliased `u`, for joins that read a user.
-pub(crate) const USER_COLUMNS_OF_U: &str = "u.id, u.username::text as username, u.email::text as email, u.role, \
-     u.discord_username, u.discord_id, u.created_at";
+/// `sqlx::query_as!` of a [`User`]: the string literal `$before`, the user
+/// columns of `users`, then the literal `$after`, with their arguments; e.g.
+/// `user_statement!("select ", " from users where id = $1", id)`.
+macro_rules! user_statement {
+    ($before:literal, $after:literal $(, $argument:expr)* $(,)?) => {
+        sqlx::query_as!(
+            crate::domain::User,
+            $before + r#"id, username::text as "username!", email::text as "email!", role as "role: crate::domain::Role",
+                discord_username, discord_id, created_at as "created_at: chrono::DateTime<chrono::Utc>",
+                language, time_zone"# + $after,
+            $($argument),*
+        )
+    };
+}
+pub(crate) use user_statement;
 
 /// Loads a user by id; `None` when there is none.
 pub async fn user_by_id(executor: impl PgExecutor<'_>, id: i64) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as::<_, User>(&format!("select {USER_COLUMNS} from users where id = $1"))
-        .bind(id)
-        .fetch_optional(executor)
-        .await?)
+    Ok(user_statement!("select ", " from users where id = $1", id).fetch_optional(executor).await?)
 }
 
 /// Checks a registration and returns it normalised (trimmed, email lower-case,
@@ -37,27 +44,37 @@ pub fn validate_registration(input: &Registration) -> Result<Registration, AppEr
     let discord_username = optional(&input.discord_username);
     let discord_id = optional(&input.discord_id);
 
+    for (field, value) in [
+        ("email", Some(input.email.as_str())),
+        ("discord_username", input.discord_username.as_deref()),
+        ("discord_id", input.discord_id.as_deref()),
+    ] {
+        if let Some(reason) = value.and_then(|value| text::problem(value, 254)) {
+            fields.insert(field.into(), reason);
+        }
+    }
     let username_length = username.chars().count();
     if !(3..=32).contains(&username_length) {
-        fields.insert("username".into(), "must be 3 to 32 characters long".into());
+        fields.insert("username".into(), t!(field.username_length).into());
     } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
-        fields.insert("username".into(), "may contain only letters, digits, _ - and .".into());
+        fields.insert("username".into(), t!(field.username_characters).into());
     }
-    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) {
-        fields.insert("email".into(), "is not a valid email address".into());
+    if !fields.contains_key("email") && (email.len() > 254 || !email_address::EmailAddress::is_valid(&email)) {
+        fields.insert("email".into(), t!(field.email_invalid).into());
     }
     if let Some(reason) = password_problem(&input.password, &username, &email) {
         fields.insert("password".into(), reason);
     }
     if let Some(name) = &discord_username
+        && !fields.contains_key("discord_username")
         && !(2..=32).contains(&name.chars().count())
     {
-        fields.insert("discord_username".into(), "must be 2 to 32 characters long".into());
+        fields.insert("discord_username".into(), t!(field.discord_username_length).into());
     }
     if let Some(id) = &discord_id
         && (id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()))
     {
-        fields.insert("discord_id".into(), "must be digits only (Discord's numeric user id)".into());
+        fields.insert("discord_id".into(), t!(field.discord_id_digits).into());
     }
     AppError::check(fields)?;
     Ok(Registration { username, email, password: input.password.clone(), discord_username, discord_id })
@@ -70,23 +87,25 @@ pub fn validate_registration(input: &Registration) -> Result<Registration, AppEr
 pub fn password_problem(password: &str, username: &str, email: &str) -> Option<String> {
     let length = password.chars().count();
     if length < 8 {
-        return Some("must be at least 8 characters long".into());
+        return Some(t!(field.password_short).into());
     }
     if length > 128 {
-        return Some("must be at most 128 characters long".into());
+        return Some(t!(field.password_long).into());
     }
     let lowered = password.to_lowercase();
     if lowered == username.to_lowercase() || lowered == email.to_lowercase() {
-        return Some("must not be your username or email".into());
+        return Some(t!(field.password_is_name).into());
     }
     let estimate = zxcvbn::zxcvbn(password, &[username, email]);
     if (estimate.score() as u8) < 2 {
-        return Some("is too common or easy to guess; try a longer phrase".into());
+        return Some(t!(field.password_common).into());
     }
     None
 }
 
-/// Creates a requester account.
+/// Creates a requester account, in the language of the page (or API call)
+/// it registers from (issue 13: a French-speaking requester gets French
+/// emails from the start; Settings changes it).
 ///
 /// Errors: [`AppError::Validation`] for bad fields; [`AppError::Conflict`]
 /// naming `username` or `email` when one is already registered (any case).
@@ -94,7 +113,8 @@ pub fn password_problem(password: &str, username: &str, email: &str) -> Option<S
 pub async fn register(pool: &PgPool, input: &Registration) -> Result<User, AppError> {
     let input = validate_registration(input)?;
     let password_hash = passwords::hash(input.password.clone()).await?;
-    insert_user(pool, &input, &password_hash, Role::Requester).await
+    let language = crate::i18n::code(crate::i18n::language());
+    insert_user(pool, &input, &password_hash, Role::Requester, Some(language)).await
 }
 
 async fn insert_user(
@@ -102,17 +122,20 @@ async fn insert_user(
     input: &Registration,
     password_hash: &str,
     role: Role,
+    language: Option<&str>,
 ) -> Result<User, AppError> {
-    sqlx::query_as::<_, User>(&format!(
-        "insert into users (username, email, password_hash, role, discord_username, discord_id)
-         values ($1, $2, $3, $4, $5, $6) returning {USER_COLUMNS}"
-    ))
-    .bind(&input.username)
-    .bind(&input.email)
-    .bind(password_hash)
-    .bind(role)
-    .bind(&input.discord_username)
-    .bind(&input.discord_id)
+    user_statement!(
+        "insert into users (username, email, password_hash, role, discord_username, discord_id, language)
+         values ($1::text::citext, $2::text::citext, $3, $4, $5, $6, $7) returning ",
+        "",
+        input.username,
+        input.email,
+        password_hash,
+        role as Role,
+        input.discord_username,
+        input.discord_id,
+        language,
+    )
     .fetch_one(executor)
     .await
     .map_err(duplicate_user_error)
@@ -122,8 +145,8 @@ async fn insert_user(
 fn duplicate_user_error(error: sqlx::Error) -> AppError {
     if let sqlx::Error::Database(database_error) = &error {
         match database_error.constraint() {
-            Some("users_username_key") => return AppError::conflict_field("username", "is already taken"),
-            Some("users_email_key") => return AppError::conflict_field("email", "is already registered"),
+            Some("users_username_key") => return AppError::conflict_field("username", t!(field.username_taken)),
+            Some("users_email_key") => return AppError::conflict_field("email", t!(field.email_taken)),
             _ => {}
         }
     }
@@ -131,21 +154,47 @@ fn duplicate_user_error(error: sqlx::Error) -> AppError {
 }
 
 /// Creates an account with the given role, validating like [`register`]
-/// (used by the `create-admin` command and the demo data).
+/// (used by the `create-admin` command and the demo data), without a
+/// language of its own (the desk's default applies).
 pub async fn create_user_with_role(pool: &PgPool, input: &Registration, role: Role) -> Result<User, AppError> {
     let input = validate_registration(input)?;
     let password_hash = passwords::hash(input.password.clone()).await?;
-    insert_user(pool, &input, &password_hash, role).await
+    insert_user(pool, &input, &password_hash, role, None).await
 }
+
+/// The longest log-in name looked up: an email address's 254 characters.
+pub const LOGIN_MAX_CHARS: usize = 254;
+
+/// The longest password checked: 1,024 characters (registration allows 128).
+pub const PASSWORD_MAX_CHARS: usize = 1_024;
 
 /// Logs in with a username or email and a password, cycling the session id and
 /// setting its expiry: [`REMEMBER_DAYS`] of inactivity with `remember`, else
-/// the end of the browser session.
+/// the end of the browser session ([`LogInOutcome::LoggedIn`]). An account
+/// with two-factor authentication is not logged in yet: the session waits
+/// for its code ([`LogInOutcome::SecondFactorRequired`], then
+/// [`two_factor::log_in_second_factor`]), whose wrong guesses count in the
+/// same throttle.
 ///
-/// Errors: [`AppError::TooManyRequests`] after too many failures for this
-/// login or address within the window (see [`Settings`]), with the seconds to
-/// wait; [`AppError::Unauthorized`] with the same message for an unknown user
-/// and a wrong password.
+/// The throttle (issue 20), all within `Settings::login_window_seconds`:
+/// - an (account, client address) pair with `login_failures_per_account`
+///   failures is refused (429), even with the right password; the owner at
+///   another address is not;
+/// - an address with `login_failures_per_address` failures is refused, for
+///   every account;
+/// - an account with `login_slowdown_after` failures from all addresses
+///   makes each further attempt wait first (see [`slowdown`]).
+///
+/// A username and an email of one account count as that account. Each
+/// attempt is counted before its password is checked, under a lock per
+/// account and per address, so concurrent attempts cannot pass the limit.
+///
+/// Errors: 422 for an empty or too long login or password (at most
+/// [`LOGIN_MAX_CHARS`] / [`PASSWORD_MAX_CHARS`]), or control characters in
+/// the login; [`AppError::TooManyRequests`] with the seconds to wait;
+/// [`AppError::Unauthorized`] with the same message for an unknown user and
+/// a wrong password; [`AppError::Unavailable`] (503) when the password
+/// hashing queue is full.
 #[tracing::instrument(skip_all)]
 pub async fn log_in(
     pool: &PgPool,
@@ -155,111 +204,225 @@ pub async fn log_in(
     login: &str,
     password: &str,
     remember: bool,
-) -> Result<User, AppError> {
-    let login = login.trim();
-    if login.is_empty() || password.is_empty() {
-        let mut fields = FieldErrors::new();
-        if login.is_empty() {
-            fields.insert("login".into(), "is required".into());
-        }
-        if password.is_empty() {
-            fields.insert("password".into(), "is required".into());
-        }
-        AppError::check(fields)?;
+) -> Result<LogInOutcome, AppError> {
+    let mut fields = FieldErrors::new();
+    let login = text::required(&mut fields, "login", login, 1, LOGIN_MAX_CHARS);
+    if password.is_empty() {
+        fields.insert("password".into(), t!(field.required).into());
+    } else if password.chars().count() > PASSWORD_MAX_CHARS {
+        fields.insert("password".into(), t!(field.at_most, count = PASSWORD_MAX_CHARS as i32));
     }
-    let address = caller.address.map(|address| address.to_string());
-    throttle(pool, settings, login, address.as_deref()).await?;
+    AppError::check(fields)?;
 
-    let found: Option<(i64, String)> =
-        sqlx::query_as("select id, password_hash from users where username = $1::citext or email = $1::citext limit 1")
-            .bind(login)
-            .fetch_optional(pool)
-            .await?;
-    let (id, stored) = match found {
-        Some((id, hash)) => (Some(id), Some(hash)),
-        None => (None, None),
-    };
-    let matches = passwords::verify(password.to_string(), stored).await?;
-    let user = match (matches, id) {
-        (true, Some(id)) => user_by_id(pool, id).await?,
-        _ => None,
+    let found = sqlx::query!(
+        "select id, password_hash from users where username = $1::text::citext or email = $1::text::citext limit 1",
+        login,
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|row| (row.id, row.password_hash));
+    let account_id = found.as_ref().map(|(id, _)| *id);
+    let attempt = count_attempt(pool, settings, account_id, &login, caller.address).await?;
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
+    }
+    let checked = passwords::verify(password.to_string(), found.map(|(_, hash)| hash), settings.password_queue).await;
+    let user = match (checked, account_id) {
+        (Ok(true), Some(id)) => user_by_id(pool, id).await?,
+        (Ok(_), _) => None,
+        (Err(error), _) => {
+            // Not checked, so not a failure.
+            attempt.not_a_failure(pool).await?;
+            return Err(error);
+        }
     };
     let Some(user) = user else {
-        sqlx::query("insert into login_failures (login, address) values ($1::citext, $2::inet)")
-            .bind(login)
-            .bind(&address)
-            .execute(pool)
-            .await?;
-        sqlx::query("delete from login_failures where failed_at < now() - interval '1 day'").execute(pool).await?;
-        return Err(AppError::Unauthorized { message: "Wrong username, email or password.".into() });
+        attempt.failed(pool).await?;
+        return Err(AppError::Unauthorized { message: t!(errors.wrong_credentials).into() });
     };
-    sqlx::query("delete from login_failures where login = $1::citext or login = $2::citext")
-        .bind(login)
-        .bind(&user.username)
-        .execute(pool)
-        .await?;
+    if two_factor::is_enabled(pool, user.id).await? {
+        // The password was right, but the pair's failures stay counted until
+        // the second factor is right too: otherwise each correct password
+        // would buy a fresh round of code guesses.
+        attempt.not_a_failure(pool).await?;
+        two_factor::await_second_factor(session, user.id, remember).await?;
+        tracing::info!(user_id = user.id, "password accepted, waiting for the second factor");
+        return Ok(LogInOutcome::SecondFactorRequired);
+    }
+    attempt.succeeded(pool, user.id, caller.address).await?;
+    start_session(session, user.id, remember).await?;
+    tracing::info!(user_id = user.id, "logged in");
+    let must_enrol = settings.require_two_factor_for.is_some_and(|requirement| requirement.applies_to(user.role));
+    Ok(LogInOutcome::LoggedIn { user, must_enrol })
+}
 
+/// Logs `session` in as `user_id` (the last step of a log-in): a new
+/// session id, then the expiry: [`REMEMBER_DAYS`] of inactivity with
+/// `remember`, else the end of the browser session.
+pub(crate) async fn start_session(session: &Session, user_id: i64, remember: bool) -> Result<(), AppError> {
     session.cycle_id().await?;
-    session.insert(SESSION_USER_ID, user.id).await?;
+    session.insert(SESSION_USER_ID, user_id).await?;
     session.set_expiry(Some(if remember {
         Expiry::OnInactivity(Duration::days(REMEMBER_DAYS))
     } else {
         Expiry::OnSessionEnd
     }));
-    tracing::info!(user_id = user.id, "logged in");
-    Ok(user)
+    Ok(())
 }
 
-/// Refuses a log-in attempt while the login name or the client address has
-/// too many recent failures; the error says how many seconds to wait.
-async fn throttle(pool: &PgPool, settings: &Settings, login: &str, address: Option<&str>) -> Result<(), AppError> {
-    let window = settings.login_window_seconds as f64;
-    let by_login =
-        seconds_until_allowed(pool, "login = $1::citext", login, settings.login_failures_per_account, window).await?;
-    let by_address = match address {
-        Some(address) => {
-            seconds_until_allowed(pool, "address = $1::inet", address, settings.login_failures_per_address, window)
-                .await?
+/// A log-in attempt admitted by the throttle (a password, or a second
+/// factor): its failure row, counted before the check and deleted again when
+/// the check passes, and how long to wait before checking.
+pub(crate) struct Attempt {
+    failure_id: i64,
+    pub(crate) delay: std::time::Duration,
+}
+
+impl Attempt {
+    /// The check failed: the row stays counted. Prunes rows older than a day
+    /// every 64th failure.
+    pub(crate) async fn failed(&self, pool: &PgPool) -> Result<(), AppError> {
+        if self.failure_id % 64 == 0 {
+            sqlx::query!("delete from login_failures where failed_at < now() - interval '1 day'").execute(pool).await?;
         }
-        None => None,
-    };
-    match by_login.into_iter().chain(by_address).max() {
-        Some(seconds) => {
-            let seconds = seconds.max(1) as u64;
-            let minutes = seconds.div_ceil(60);
-            Err(AppError::TooManyRequests {
-                message: format!(
-                    "Too many failed log-in attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                ),
-                retry_after_seconds: seconds,
-            })
-        }
-        None => Ok(()),
+        Ok(())
+    }
+
+    /// The check passed, or never ran (the hashing queue was full): this
+    /// attempt is no failure; the others stay counted.
+    pub(crate) async fn not_a_failure(&self, pool: &PgPool) -> Result<(), AppError> {
+        sqlx::query!("delete from login_failures where id = $1", self.failure_id).execute(pool).await?;
+        Ok(())
+    }
+
+    /// The log-in is complete: this attempt was no failure, and the pair
+    /// (`account_id`, `address`) starts afresh; failures of this account
+    /// elsewhere stay counted.
+    pub(crate) async fn succeeded(
+        &self,
+        pool: &PgPool,
+        account_id: i64,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<(), AppError> {
+        sqlx::query!(
+            "delete from login_failures
+             where id = $1 or (account_id = $2 and address is not distinct from $3::text::inet)",
+            self.failure_id,
+            account_id,
+            address.map(|address| address.to_string()),
+        )
+        .execute(pool)
+        .await?;
+        Ok(())
     }
 }
 
-/// Seconds until the failures matching `predicate` (on `$1` = `value`) fall
-/// below `limit` within the sliding `window` (seconds), or `None` when below
-/// already: the limit-th most recent failure must leave the window first.
-async fn seconds_until_allowed(
+/// The advisory-lock class of log-in attempts (`pg_advisory_xact_lock(int,
+/// int)`, a key space apart from the one-bigint locks): "logi".
+const LOGIN_LOCK_CLASS: i32 = 0x6c6f_6769;
+
+/// Decides whether an attempt may go on and, if so, counts it as a failure
+/// before the password is checked, in one transaction under advisory locks
+/// on the account (or the unknown name) and then the address: concurrent
+/// attempts are decided one after the other, each seeing the ones before.
+///
+/// Errors: [`AppError::TooManyRequests`] with the seconds until the pair or
+/// the address is below its limit again.
+pub(crate) async fn count_attempt(
     pool: &PgPool,
-    predicate: &'static str,
-    value: &str,
-    limit: i64,
-    window: f64,
-) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(&format!(
-        "select ceil(extract(epoch from (failed_at + make_interval(secs => $2) - now())))::bigint
-         from login_failures
-         where {predicate} and failed_at > now() - make_interval(secs => $2)
-         order by failed_at desc offset $3 limit 1"
-    ))
-    .bind(value)
-    .bind(window)
-    .bind(limit - 1)
-    .fetch_optional(pool)
-    .await?)
+    settings: &Settings,
+    account_id: Option<i64>,
+    login: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<Attempt, AppError> {
+    transaction::run(pool, |transaction| Box::pin(count_attempt_in(transaction, settings, account_id, login, address)))
+        .await
+}
+
+/// [`count_attempt`]'s body, in its transaction.
+async fn count_attempt_in(
+    transaction: &mut PgConnection,
+    settings: &Settings,
+    account_id: Option<i64>,
+    login: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<Attempt, AppError> {
+    let address = address.map(|address| address.to_string());
+    let account_key = match account_id {
+        Some(id) => format!("account {id}"),
+        None => format!("name {}", login.to_lowercase()),
+    };
+    let window = settings.login_window_seconds as f64;
+    sqlx::query!("select pg_advisory_xact_lock($1, hashtext($2))", LOGIN_LOCK_CLASS, account_key)
+        .execute(&mut *transaction)
+        .await?;
+    if let Some(address) = &address {
+        sqlx::query!("select pg_advisory_xact_lock($1, hashtext($2))", LOGIN_LOCK_CLASS, format!("address {address}"))
+            .execute(&mut *transaction)
+            .await?;
+    }
+    // Seconds until the pair, then the address, is below its limit (`None` when below already):
+    // the limit-th most recent failure must leave the window first.
+    let counts = sqlx::query!(
+        r#"with recent as (
+             select account_id, login, address, failed_at from login_failures
+             where failed_at > now() - make_interval(secs => $4)
+               and (($1::bigint is not null and account_id = $1)
+                    or ($1::bigint is null and account_id is null and login = $2::text::citext)
+                    or address = $3::text::inet)
+         ), seconds as (
+             select ceil(extract(epoch from (failed_at + make_interval(secs => $4) - now())))::bigint as left_seconds,
+                    (($1::bigint is not null and account_id = $1)
+                     or ($1::bigint is null and account_id is null and login = $2::text::citext))
+                    and address is not distinct from $3::text::inet as pair,
+                    address = $3::text::inet as same_address,
+                    failed_at
+             from recent
+         )
+         select (select left_seconds from seconds where pair order by failed_at desc offset ($5::bigint - 1) limit 1) as by_pair,
+                (select left_seconds from seconds where same_address order by failed_at desc offset ($6::bigint - 1) limit 1)
+                    as by_address,
+                (select count(*) from recent where $1::bigint is not null and account_id = $1) as "account_failures!""#,
+        account_id,
+        login,
+        address,
+        window,
+        settings.login_failures_per_account,
+        settings.login_failures_per_address,
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
+    let (by_pair, by_address, account_failures) = (counts.by_pair, counts.by_address, counts.account_failures);
+    if let Some(seconds) = by_pair.into_iter().chain(by_address).max() {
+        let seconds = seconds.max(1) as u64;
+        let minutes = seconds.div_ceil(60);
+        return Err(AppError::TooManyRequests {
+            message: t!(errors.too_many_log_ins, count = i32::try_from(minutes).unwrap_or(i32::MAX)),
+            retry_after_seconds: seconds,
+        });
+    }
+    let failure_id = sqlx::query_scalar!(
+        "insert into login_failures (login, address, account_id)
+         values ($1::text::citext, $2::text::inet, $3) returning id",
+        login,
+        address,
+        account_id,
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
+    Ok(Attempt { failure_id, delay: slowdown(account_failures, settings.login_slowdown_after) })
+}
+
+/// How long an attempt on an account with `failures` recent failures (from
+/// all addresses) waits before its password is checked: nothing below
+/// `after`, then 250 ms doubling with each failure, at most 10 s. It slows
+/// a distributed guessing attack without locking the owner out.
+pub fn slowdown(failures: i64, after: i64) -> std::time::Duration {
+    if failures < after {
+        return std::time::Duration::ZERO;
+    }
+    let doublings = (failures - after).min(6) as u32;
+    std::time::Duration::from_millis((250u64 << doublings).min(10_000))
 }
 
 /// Ends the session on the server: its record is deleted, so the old cookie
@@ -285,17 +448,22 @@ pub async fn list_users(
     limit: i64,
 ) -> Result<UserPage, AppError> {
     caller.admin()?;
+    let search = text::filter("search", search, 254)?;
+    if let Some(reason) = after.and_then(|after| text::problem(after, 254)) {
+        return Err(AppError::field("after", reason));
+    }
     let limit = limit.clamp(1, 100);
-    let pattern = format!("%{}%", search.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let mut users = sqlx::query_as::<_, User>(&format!(
-        "select {USER_COLUMNS} from users
-         where ($1 = '%%' or username::text ilike $1 or email::text ilike $1)
-           and ($2::citext is null or username > $2::citext)
-         order by username limit $3"
-    ))
-    .bind(&pattern)
-    .bind(after)
-    .bind(limit + 1)
+    let pattern = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let mut users = user_statement!(
+        "select ",
+        " from users
+         where ($1 = '%' or username::text ilike $1 or email::text ilike $1)
+           and ($2::text is null or username > $2::text::citext)
+         order by username limit $3",
+        pattern,
+        after,
+        limit + 1,
+    )
     .fetch_all(pool)
     .await?;
     let next_after = if users.len() as i64 > limit {
@@ -304,7 +472,9 @@ pub async fn list_users(
     } else {
         None
     };
-    Ok(UserPage { users, next_after })
+    let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+    let two_factor_user_ids = two_factor::enabled_among(pool, &ids).await?;
+    Ok(UserPage { users, next_after, two_factor_user_ids })
 }
 
 /// Changes a user's role; takes effect on that user's next request, and
@@ -316,7 +486,7 @@ pub async fn list_users(
 pub async fn set_role(pool: &PgPool, caller: &Caller, user_id: i64, role: Role) -> Result<User, AppError> {
     let admin = caller.admin()?;
     if admin.id == user_id && role != Role::Admin {
-        return Err(AppError::field("role", "you cannot remove your own admin role"));
+        return Err(AppError::field("role", t!(field.own_admin_role)));
     }
     update_role(pool, user_id, role).await
 }
@@ -324,8 +494,7 @@ pub async fn set_role(pool: &PgPool, caller: &Caller, user_id: i64, role: Role) 
 /// Changes a user's role by username, without a caller: for the server's
 /// command line, run by whoever operates the machine.
 pub async fn set_role_by_username(pool: &PgPool, username: &str, role: Role) -> Result<User, AppError> {
-    let id: i64 = sqlx::query_scalar("select id from users where username = $1::citext")
-        .bind(username)
+    let id = sqlx::query_scalar!("select id from users where username = $1::text::citext", username)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
@@ -335,17 +504,21 @@ pub async fn set_role_by_username(pool: &PgPool, username: &str, role: Role) -> 
 /// Updates a user's role and announces the change to live streams in the
 /// same transaction.
 async fn update_role(pool: &PgPool, user_id: i64, role: Role) -> Result<User, AppError> {
-    let mut transaction = pool.begin().await?;
-    let user = sqlx::query_as::<_, User>(&format!(
-        "update users set role = $2, updated_at = now() where id = $1 returning {USER_COLUMNS}"
-    ))
-    .bind(user_id)
-    .bind(role)
+    transaction::run(pool, |transaction| Box::pin(update_role_in(transaction, user_id, role))).await
+}
+
+/// [`update_role`]'s body, in its transaction.
+async fn update_role_in(transaction: &mut PgConnection, user_id: i64, role: Role) -> Result<User, AppError> {
+    let user = user_statement!(
+        "update users set role = $2, updated_at = now() where id = $1 returning ",
+        "",
+        user_id,
+        role as Role
+    )
     .fetch_optional(&mut *transaction)
     .await?
     .ok_or_else(|| AppError::not_found("user"))?;
     crate::services::live::notify_account_changed(&mut *transaction, user.id).await?;
-    transaction.commit().await?;
     Ok(user)
 }
 
@@ -380,12 +553,39 @@ mod tests {
 
     #[test]
     fn passwords_must_be_long_uncommon_and_not_the_username_or_email() {
-        assert_eq!(password_problem("short", "marie", "m@e.test").unwrap(), "must be at least 8 characters long");
-        assert!(password_problem(&"a".repeat(129), "marie", "m@e.test").unwrap().contains("at most 128"));
-        assert!(password_problem("password123", "marie", "m@e.test").unwrap().contains("too common"));
-        assert!(password_problem("qwertyuiop", "marie", "m@e.test").unwrap().contains("too common"));
-        assert!(password_problem("Marie.Curie", "marie.curie", "m@e.test").unwrap().contains("username"));
-        assert!(password_problem("correct horse battery", "marie", "m@e.test").is_none());
+        // Messages in English: the test reads them.
+        crate::i18n::request::in_language(crate::i18n::Language::en, || {
+            assert_eq!(password_problem("short", "marie", "m@e.test").unwrap(), "must be at least 8 characters long");
+            assert!(password_problem(&"a".repeat(129), "marie", "m@e.test").unwrap().contains("at most 128"));
+            assert!(password_problem("password123", "marie", "m@e.test").unwrap().contains("too common"));
+            assert!(password_problem("qwertyuiop", "marie", "m@e.test").unwrap().contains("too common"));
+            assert!(password_problem("Marie.Curie", "marie.curie", "m@e.test").unwrap().contains("username"));
+            assert!(password_problem("correct horse battery", "marie", "m@e.test").is_none());
+        })
+    }
+
+    #[test]
+    fn a_registration_never_prints_its_password_but_reads_the_same_json() {
+        let input: Registration =
+            serde_json::from_str(r#"{"username": "marie", "email": "m@e.test", "password": "correct horse battery"}"#)
+                .unwrap();
+        assert_eq!(input.password, "correct horse battery");
+        let printed = format!("{input:?} {input:#?}");
+        assert!(!printed.contains("correct horse"), "{printed}");
+        assert!(printed.contains("marie") && printed.contains("[redacted]"), "{printed}");
+    }
+
+    #[test]
+    fn text_fields_with_control_characters_are_refused() {
+        // Messages in English: the test reads them.
+        crate::i18n::request::in_language(crate::i18n::Language::en, || {
+            let mut input = registration("marie", "m@e.test", "correct horse battery");
+            input.discord_username = Some("mar\0ie".into());
+            input.email = "m\0@e.test".into();
+            let error = validate_registration(&input).unwrap_err();
+            assert!(error.field_error("discord_username").unwrap().contains("control"));
+            assert!(error.field_error("email").unwrap().contains("control"));
+        })
     }
 
     #[test]

@@ -18,15 +18,18 @@
 //! 4. A client that reconnects gives its last position; the subscription
 //!    replays what it may see after it from the database, then goes live.
 //!
-//! Typing and presence ([`announce_activity`]) are ephemeral: a
+//! Typing and presence ([`crate::services::presence::announce_activity`],
+//! [`notify_activity`]) are ephemeral: a
 //! `pg_notify(`[`ACTIVITY_CHANNEL`]`)` with ids, never a table row. Log-outs,
 //! role changes and revoked tokens notify [`ACCOUNTS_CHANNEL`] with the user
 //! id ([`notify_account_changed`]): that user's streams end at once on every
 //! instance, and the reconnection is authorised afresh.
 
-use crate::domain::{Activity, LIVE_REPLAY_MAX, LiveActivity, LiveReady, User, UserReference};
-use crate::error::{AppError, FieldErrors};
-use crate::services::Caller;
+use crate::domain::{
+    Activity, Audience, LIVE_REPLAY_MAX, LiveActivity, LiveReady, Role, TicketChange, User, UserReference,
+};
+use crate::error::AppError;
+use crate::services::{Caller, transaction};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -58,7 +61,7 @@ const SEQUENCER_SAFETY_INTERVAL: Duration = Duration::from_secs(5);
 /// Appends the notification of a new ticket event to the current
 /// transaction: delivered to listeners only if and when it commits.
 pub async fn notify_event(connection: &mut PgConnection, event_id: i64) -> Result<(), AppError> {
-    sqlx::query("select pg_notify($1, $2)").bind(EVENTS_CHANNEL).bind(event_id.to_string()).execute(connection).await?;
+    sqlx::query!("select pg_notify($1, $2)", EVENTS_CHANNEL, event_id.to_string()).execute(connection).await?;
     Ok(())
 }
 
@@ -66,7 +69,7 @@ pub async fn notify_event(connection: &mut PgConnection, event_id: i64) -> Resul
 /// revoked token): their open streams end and must reconnect.
 /// Inside a transaction, the notification waits for its commit.
 pub async fn notify_account_changed(executor: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("select pg_notify($1, $2)").bind(ACCOUNTS_CHANNEL).bind(user_id.to_string()).execute(executor).await?;
+    sqlx::query!("select pg_notify($1, $2)", ACCOUNTS_CHANNEL, user_id.to_string()).execute(executor).await?;
     Ok(())
 }
 
@@ -81,40 +84,14 @@ pub struct ActivityNotice {
     pub internal: bool,
 }
 
-/// Announces that the caller is viewing, typing on, or leaving a ticket they
-/// may see. Only agents and admins may announce an internal note.
+/// Sends `notice` to every instance through [`ACTIVITY_CHANNEL`] (nothing
+/// is stored). Who may announce what is checked by
+/// [`crate::services::presence::announce_activity`].
 ///
-/// Errors: 401; 404 for a ticket the caller may not see; 422 for an unknown
-/// `activity` or a requester's `internal`.
-pub async fn announce_activity(
-    pool: &PgPool,
-    caller: &Caller,
-    key: &str,
-    activity: &str,
-    internal: bool,
-) -> Result<(), AppError> {
-    let user = caller.user()?;
-    let mut fields = FieldErrors::new();
-    let parsed = activity.trim().parse::<Activity>();
-    if let Err(reason) = &parsed {
-        fields.insert("activity".into(), reason.clone());
-    }
-    if internal && !user.role.is_staff() {
-        fields.insert("internal".into(), "only agents and admins write internal notes".into());
-    }
-    AppError::check(fields)?;
-    let Ok(activity) = parsed else { unreachable!("a bad activity is a field error above") };
-    let mut connection = pool.acquire().await?;
-    let (ticket_id, requester_id) = crate::services::tickets::visible_ticket_ids(&mut connection, caller, key).await?;
-    let notice = ActivityNotice {
-        ticket_id,
-        requester_id,
-        user: UserReference { id: user.id, username: user.username.clone() },
-        activity,
-        internal,
-    };
-    let payload = serde_json::to_string(&notice).map_err(|_| AppError::internal())?;
-    sqlx::query("select pg_notify($1, $2)").bind(ACTIVITY_CHANNEL).bind(payload).execute(&mut *connection).await?;
+/// Errors: [`AppError::Internal`] when the database fails.
+pub async fn notify_activity(executor: impl sqlx::PgExecutor<'_>, notice: &ActivityNotice) -> Result<(), AppError> {
+    let payload = serde_json::to_string(notice).map_err(|_| AppError::internal())?;
+    sqlx::query!("select pg_notify($1, $2)", ACTIVITY_CHANNEL, payload).execute(executor).await?;
     Ok(())
 }
 
@@ -125,27 +102,34 @@ pub struct StreamEvent {
     pub position: i64,
     pub requester_id: i64,
     pub assignee_id: Option<i64>,
-    pub action: String,
+    /// Who may see it, from `ticket_events.audience`.
+    pub audience: Audience,
     /// The [`crate::domain::LiveTicketEvent`] JSON without its final `mine`
     /// field and closing brace, so each connection only appends its own.
     json_prefix: String,
+    /// The same for requesters when what they may see of the change differs
+    /// ([`TicketChange::as_seen_by`]), else `None`.
+    requester_json_prefix: Option<String>,
 }
 
 impl StreamEvent {
     /// Whether `user` may receive this event: agents and admins all of them,
-    /// a requester those of their own tickets except internal notes.
+    /// a requester those of their own tickets that its [`Audience`] admits.
     pub fn visible_to(&self, user: &User) -> bool {
-        user.role.is_staff() || (self.requester_id == user.id && self.action != "note_added")
+        (user.role.is_staff() || self.requester_id == user.id) && self.audience.admits(user.role)
     }
 
     /// The JSON of the [`crate::domain::LiveTicketEvent`] for `user`.
     pub fn json_for(&self, user: &User) -> String {
         let mine = self.requester_id == user.id || self.assignee_id == Some(user.id);
-        format!("{},\"mine\":{mine}}}", self.json_prefix)
+        let prefix = match &self.requester_json_prefix {
+            Some(prefix) if !user.role.is_staff() => prefix,
+            _ => &self.json_prefix,
+        };
+        format!("{prefix},\"mine\":{mine}}}")
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct StreamRow {
     stream_position: i64,
     id: i64,
@@ -154,6 +138,7 @@ struct StreamRow {
     actor_id: Option<i64>,
     actor_username: Option<String>,
     data: Value,
+    audience: Audience,
     created_at: DateTime<Utc>,
     requester_id: i64,
     assignee_id: Option<i64>,
@@ -161,41 +146,68 @@ struct StreamRow {
     number: i64,
 }
 
-impl From<StreamRow> for StreamEvent {
-    fn from(row: StreamRow) -> Self {
+impl StreamEvent {
+    /// The event of a stream row, or `None` (logged) when its data no longer
+    /// reads as a [`TicketChange`]: such a row is skipped, not sent.
+    fn from_row(row: StreamRow) -> Option<StreamEvent> {
+        let change = match TicketChange::from_stored(&row.action, row.data) {
+            Ok(change) => change,
+            Err(error) => {
+                tracing::error!(event = row.id, %error, "live updates: unreadable ticket event, skipped");
+                return None;
+            }
+        };
         let actor = match (row.actor_id, row.actor_username) {
             (Some(id), Some(username)) => Some(UserReference { id, username }),
             _ => None,
         };
-        let full = serde_json::json!({
-            "position": row.stream_position,
-            "event_id": row.id,
-            "ticket_id": row.ticket_id,
-            "reference": crate::domain::reference(&row.prefix, row.number),
-            "action": row.action,
-            "actor": actor,
-            "data": row.data,
-            "created_at": row.created_at,
-        })
-        .to_string();
-        let json_prefix = full.strip_suffix('}').unwrap_or(&full).to_string();
-        StreamEvent {
+        let prefix_of = |change: &TicketChange| {
+            let full = serde_json::json!({
+                "position": row.stream_position,
+                "event_id": row.id,
+                "ticket_id": row.ticket_id,
+                "reference": crate::domain::reference(&row.prefix, row.number),
+                "action": change.action(),
+                "actor": actor,
+                "data": change.data(),
+                "created_at": row.created_at,
+            })
+            .to_string();
+            full.strip_suffix('}').unwrap_or(&full).to_string()
+        };
+        let json_prefix = prefix_of(&change);
+        let requesters_see = change.clone().as_seen_by(Role::Requester);
+        let requester_json_prefix = (requesters_see != change).then(|| prefix_of(&requesters_see));
+        Some(StreamEvent {
             position: row.stream_position,
             requester_id: row.requester_id,
             assignee_id: row.assignee_id,
-            action: row.action,
+            audience: row.audience,
             json_prefix,
-        }
+            requester_json_prefix,
+        })
     }
 }
 
 /// The events after a position, joined with what the filter and the payload need.
-const STREAM_SELECT: &str = "select e.stream_position, e.id, e.ticket_id, e.action, e.actor_id,
-        u.username::text as actor_username, e.data, e.created_at, t.requester_id, t.assignee_id, q.prefix, t.number
-    from ticket_events e
-    join tickets t on t.id = e.ticket_id
-    join queues q on q.id = t.queue_id
-    left join users u on u.id = e.actor_id";
+/// `sqlx::query_as!` of [`StreamRow`]s: the events with their ticket's
+/// requester, assignee and reference, followed by `$condition` (a string
+/// literal over `e`, `t`, `q` and `u`) and its arguments.
+macro_rules! select_stream {
+    ($condition:tt, $($argument:expr),* $(,)?) => {
+        sqlx::query_as!(
+            StreamRow,
+            r#"select e.stream_position as "stream_position!", e.id, e.ticket_id, e.action, e.actor_id,
+                u.username::text as "actor_username?", e.data, e.audience as "audience: Audience",
+                e.created_at as "created_at: DateTime<Utc>", t.requester_id, t.assignee_id, q.prefix, t.number
+            from ticket_events e
+            join tickets t on t.id = e.ticket_id
+            join queues q on q.id = t.queue_id
+            left join users u on u.id = e.actor_id"# + $condition,
+            $($argument),*
+        )
+    };
+}
 
 /// What one instance broadcasts to its subscribers.
 #[derive(Debug, Clone)]
@@ -352,10 +364,11 @@ impl Hub {
     async fn publish(&self) -> Result<(), AppError> {
         loop {
             let after = self.published_position();
-            let rows: Vec<StreamRow> = sqlx::query_as(&format!(
-                "{STREAM_SELECT} where e.stream_position > $1 order by e.stream_position limit {PUBLISH_BATCH}"
-            ))
-            .bind(after)
+            let rows = select_stream!(
+                " where e.stream_position > $1 order by e.stream_position limit $2",
+                after,
+                PUBLISH_BATCH,
+            )
             .fetch_all(&self.pool)
             .await?;
             let count = rows.len() as i64;
@@ -363,9 +376,10 @@ impl Hub {
                 let mut published = self.published.lock().expect("hub lock");
                 for row in rows {
                     // Only this task publishes, so nothing moved `published` meanwhile.
-                    let event = StreamEvent::from(row);
-                    *published = event.position;
-                    let _ = self.sender.send(Broadcast::Event(Arc::new(event)));
+                    *published = row.stream_position;
+                    if let Some(event) = StreamEvent::from_row(row) {
+                        let _ = self.sender.send(Broadcast::Event(Arc::new(event)));
+                    }
                 }
             }
             if count < PUBLISH_BATCH {
@@ -406,23 +420,22 @@ impl Hub {
                 }
             }
             Some(after) => {
-                let rows: Vec<StreamRow> = sqlx::query_as(&format!(
-                    "{STREAM_SELECT}
-                     where e.stream_position > $1 and e.stream_position <= $2
-                       and ($3 or (t.requester_id = $4 and e.action <> 'note_added'))
-                     order by e.stream_position limit {}",
-                    LIVE_REPLAY_MAX + 1
-                ))
-                .bind(after.max(0))
-                .bind(upto)
-                .bind(user.role.is_staff())
-                .bind(user.id)
+                let rows = select_stream!(
+                    " where e.stream_position > $1 and e.stream_position <= $2
+                       and ($3 or (t.requester_id = $4 and e.audience = 'everyone'))
+                     order by e.stream_position limit $5",
+                    after.max(0),
+                    upto,
+                    user.role.is_staff(),
+                    user.id,
+                    LIVE_REPLAY_MAX + 1,
+                )
                 .fetch_all(&self.pool)
                 .await?;
                 if rows.len() as i64 > LIVE_REPLAY_MAX {
                     LiveReady { position: upto, reset: true }
                 } else {
-                    backlog = rows.into_iter().map(StreamEvent::from).collect();
+                    backlog = rows.into_iter().filter_map(StreamEvent::from_row).collect();
                     LiveReady { position: after.max(0), reset: false }
                 }
             }
@@ -434,7 +447,9 @@ impl Hub {
 
 /// The highest stream position given so far (0 when none).
 async fn highest_position(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("select coalesce(max(stream_position), 0) from ticket_events").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!(r#"select coalesce(max(stream_position), 0) as "position!" from ticket_events"#)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Numbers the committed events that have no stream position yet, after the
@@ -444,21 +459,25 @@ async fn highest_position(pool: &PgPool) -> Result<i64, AppError> {
 pub async fn sequence(pool: &PgPool) -> Result<u64, AppError> {
     let mut numbered = 0;
     loop {
-        let mut transaction = pool.begin().await?;
-        sqlx::query("select pg_advisory_xact_lock($1)").bind(SEQUENCER_LOCK).execute(&mut *transaction).await?;
-        let result = sqlx::query(&format!(
-            "with pending as (
-                select id, row_number() over (order by id) as rank
-                from ticket_events where stream_position is null order by id limit {SEQUENCE_BATCH}
-            ), highest as (
-                select coalesce(max(stream_position), 0) as position from ticket_events
-            )
-            update ticket_events e set stream_position = highest.position + pending.rank
-            from pending, highest where e.id = pending.id"
-        ))
-        .execute(&mut *transaction)
+        let result = transaction::run(pool, |transaction| {
+            Box::pin(async {
+                sqlx::query!("select pg_advisory_xact_lock($1)", SEQUENCER_LOCK).execute(&mut **transaction).await?;
+                Ok(sqlx::query!(
+                    "with pending as (
+                        select id, row_number() over (order by id) as rank
+                        from ticket_events where stream_position is null order by id limit $1
+                    ), highest as (
+                        select coalesce(max(stream_position), 0) as position from ticket_events
+                    )
+                    update ticket_events e set stream_position = highest.position + pending.rank
+                    from pending, highest where e.id = pending.id",
+                    SEQUENCE_BATCH,
+                )
+                .execute(&mut **transaction)
+                .await?)
+            })
+        })
         .await?;
-        transaction.commit().await?;
         numbered += result.rows_affected();
         if (result.rows_affected() as i64) < SEQUENCE_BATCH {
             return Ok(numbered);
@@ -547,5 +566,82 @@ impl Subscription {
             activity: notice.activity,
             internal: notice.internal,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn row(action: &str, data: Value, audience: Audience) -> StreamRow {
+        StreamRow {
+            stream_position: 8,
+            id: 21,
+            ticket_id: 5,
+            action: action.into(),
+            actor_id: Some(2),
+            actor_username: Some("alex".into()),
+            data,
+            audience,
+            created_at: "2026-11-30T10:00:00Z".parse().unwrap(),
+            requester_id: 3,
+            assignee_id: Some(2),
+            prefix: "SUP".into(),
+            number: 42,
+        }
+    }
+
+    fn user(id: i64, role: Role) -> User {
+        User {
+            language: None,
+            time_zone: None,
+            id,
+            username: format!("user{id}"),
+            email: format!("user{id}@example.test"),
+            role,
+            discord_username: None,
+            discord_id: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn stream_events_keep_the_wire_shape_and_their_audience() {
+        let event = StreamEvent::from_row(row("replied", serde_json::json!({"message_id": 4}), Audience::Everyone))
+            .expect("a reply reads");
+        let json: Value = serde_json::from_str(&event.json_for(&user(3, Role::Requester))).unwrap();
+        assert_eq!(json["action"], "replied");
+        assert_eq!(json["data"], serde_json::json!({"message_id": 4}));
+        assert_eq!(json["reference"], "SUP-0042");
+        assert_eq!(json["mine"], true);
+        let parsed: crate::domain::LiveTicketEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(parsed.change, TicketChange::Replied { message_id: 4 });
+
+        assert!(event.visible_to(&user(3, Role::Requester)), "the requester sees public events of their ticket");
+        assert!(!event.visible_to(&user(9, Role::Requester)), "nobody else's");
+        assert!(event.visible_to(&user(9, Role::Agent)));
+
+        let note = StreamEvent::from_row(row("note_added", serde_json::json!({"message_id": 5}), Audience::Staff))
+            .expect("a note reads");
+        assert!(!note.visible_to(&user(3, Role::Requester)), "requesters never see internal notes");
+        assert!(note.visible_to(&user(9, Role::Agent)) && note.visible_to(&user(1, Role::Admin)));
+    }
+
+    #[test]
+    fn unreadable_stored_events_are_skipped() {
+        assert!(StreamEvent::from_row(row("replied", serde_json::json!({}), Audience::Everyone)).is_none());
+        // An escalation reaches the requester without the reason staff gave.
+        let escalated = StreamEvent::from_row(row(
+            "escalated",
+            serde_json::json!({"from": "open", "reason": "Sensitive application"}),
+            Audience::Everyone,
+        ))
+        .unwrap();
+        let for_requester: Value = serde_json::from_str(&escalated.json_for(&user(3, Role::Requester))).unwrap();
+        assert_eq!(for_requester["data"], serde_json::json!({"from": "open"}));
+        let for_agent: Value = serde_json::from_str(&escalated.json_for(&user(9, Role::Agent))).unwrap();
+        assert_eq!(for_agent["data"]["reason"], "Sensitive application");
+        assert!(StreamEvent::from_row(row("rated", serde_json::json!({"stars": 5}), Audience::Everyone)).is_none());
     }
 }

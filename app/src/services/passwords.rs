@@ -1,12 +1,14 @@
 //! Password hashing with argon2id, off the async runtime, on a few dedicated threads.
 
 use crate::error::AppError;
+use crate::t;
 use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::{self, Decimal, Ident, Output, ParamsString, Salt, SaltString, rand_core::OsRng},
 };
 use std::cell::RefCell;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// argon2id with OWASP's Password Storage Cheat Sheet parameters:
 /// 19 MiB of memory (19,456 KiB), 2 iterations, 1 lane.
@@ -86,26 +88,75 @@ static HASHING: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .expect("starting the password hashing threads")
 });
 
-/// Runs `work` on one of the hashing threads and waits for its result.
-///
-/// Errors: the work panicked (its result never came back).
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashingFailed> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    HASHING.spawn(move || {
-        let _ = sender.send(work());
-    });
-    receiver.await.map_err(|_| HashingFailed)
-}
+/// How many hashing tasks may be queued or running at once by default: 64
+/// (at most 64 × a password's bytes of memory, and about 64 × 25 ms ÷
+/// cores of waiting at the back of the queue).
+pub const DEFAULT_QUEUE: usize = 64;
 
-/// A hashing task ended without a result (it panicked).
-#[derive(Debug)]
-struct HashingFailed;
+/// The hashing tasks queued or running now.
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
 
-impl std::fmt::Display for HashingFailed {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("the password hashing task ended without a result")
+/// Counts one task in [`QUEUED`] while it lives.
+struct QueueSlot;
+
+impl Drop for QueueSlot {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// Runs `work` on one of the hashing threads and waits for its result, when
+/// fewer than `limit` tasks are queued or running.
+///
+/// Errors: [`HashingError::Full`] beyond `limit`; [`HashingError::Failed`]
+/// when the work panicked (its result never came back).
+async fn hashing<T: Send + 'static>(
+    limit: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HashingError> {
+    if QUEUED.fetch_add(1, Ordering::AcqRel) >= limit {
+        QUEUED.fetch_sub(1, Ordering::AcqRel);
+        return Err(HashingError::Full);
+    }
+    let slot = QueueSlot;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    HASHING.spawn(move || {
+        let _slot = slot;
+        let _ = sender.send(work());
+    });
+    receiver.await.map_err(|_| HashingError::Failed)
+}
+
+/// Why a hashing task gave no result.
+#[derive(Debug)]
+enum HashingError {
+    /// The queue was full; nothing ran.
+    Full,
+    /// The task panicked.
+    Failed,
+}
+
+impl std::fmt::Display for HashingError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            HashingError::Full => "the password hashing queue is full",
+            HashingError::Failed => "the password hashing task ended without a result",
+        })
+    }
+}
+
+impl From<HashingError> for AppError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Full => {
+                AppError::Unavailable { message: t!(errors.password_queue_full).into(), retry_after_seconds: 1 }
+            }
+            HashingError::Failed => AppError::internal_because("password hashing task failed", error),
+        }
+    }
+}
+
+impl std::error::Error for HashingError {}
 
 /// A hash of a random password, verified against when the login names no user,
 /// so an unknown user and a wrong password take about the same time.
@@ -115,30 +166,28 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Hashes `password` into a PHC string (salt inside), on one of the hashing
-/// threads (one per core).
+/// threads (one per core), queued behind at most [`DEFAULT_QUEUE`] others.
 ///
-/// Errors: [`AppError::Internal`] if hashing fails or the thread panics.
+/// Errors: [`AppError::Unavailable`] (503, retry after 1 s) when the queue
+/// is full; [`AppError::Internal`] if hashing fails or the thread panics.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    hashing(move || {
+    hashing(DEFAULT_QUEUE, move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
     })
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "password hashing task failed");
-        AppError::internal()
-    })?
-    .map_err(|error| {
-        tracing::error!(%error, "password hashing failed");
-        AppError::internal()
-    })
+    .await?
+    .map_err(|error| AppError::internal_because("password hashing failed", error))
 }
 
 /// Checks `password` against a stored PHC string, or against a decoy when
 /// `stored` is `None`; returns `false` in the decoy case. Runs on one of the
-/// hashing threads (one per core).
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    hashing(move || {
+/// hashing threads (one per core), when fewer than `queue` checks and
+/// hashes are queued or running (`Settings::password_queue`).
+///
+/// Errors: [`AppError::Unavailable`] (503, retry after 1 s) when the queue
+/// is full; [`AppError::Internal`] if the thread panics.
+pub async fn verify(password: String, stored: Option<String>, queue: usize) -> Result<bool, AppError> {
+    hashing(queue, move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DECOY_HASH.clone());
         let matches = PasswordHash::new(&phc)
@@ -147,10 +196,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         known && matches
     })
     .await
-    .map_err(|error| {
-        tracing::error!(%error, "password verification task failed");
-        AppError::internal()
-    })
+    .map_err(AppError::from)
 }
 
 #[cfg(test)]

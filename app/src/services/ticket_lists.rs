@@ -6,6 +6,7 @@ use crate::domain::{Priority, Status, StatusCount, Ticket, TicketPage, TicketQue
 use crate::error::{AppError, FieldErrors};
 use crate::services::Caller;
 use crate::services::tickets::{TICKET_SELECT, TicketRow};
+use crate::t;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::collections::BTreeMap;
@@ -102,6 +103,27 @@ struct Filters {
 async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Result<Filters, AppError> {
     let user = caller.user()?;
     let mut fields = FieldErrors::new();
+    // Every filter is text from the query string: bounded and free of
+    // control characters before any of it reaches the database.
+    for (field, value) in [
+        ("priority", &query.priority),
+        ("category", &query.category),
+        ("queue", &query.queue),
+        ("assignee", &query.assignee),
+        ("q", &query.q),
+        ("sort", &query.sort),
+        ("cursor", &query.cursor),
+    ] {
+        if let Some(reason) = value.as_deref().and_then(|value| crate::services::text::problem(value, 500)) {
+            fields.insert(field.into(), reason);
+        }
+    }
+    for value in &query.status {
+        if let Some(reason) = crate::services::text::problem(value, 40) {
+            fields.insert("status".into(), reason);
+        }
+    }
+    AppError::check(std::mem::take(&mut fields))?;
     let mut statuses = Vec::new();
     for text in query.status.iter().filter(|text| !text.is_empty()) {
         match text.parse::<Status>() {
@@ -117,12 +139,10 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
         .and_then(|text| text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok());
     let category_id = match present(&query.category) {
         Some(slug) => {
-            let id: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1")
-                .bind(&slug)
-                .fetch_optional(pool)
-                .await?;
+            let id =
+                sqlx::query_scalar!("select id from categories where slug = $1", slug).fetch_optional(pool).await?;
             if id.is_none() {
-                fields.insert("category".into(), "is not a known category".into());
+                fields.insert("category".into(), t!(field.unknown_category).into());
             }
             id
         }
@@ -130,10 +150,9 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
     };
     let queue_id = match present(&query.queue) {
         Some(slug) => {
-            let id: Option<i64> =
-                sqlx::query_scalar("select id from queues where slug = $1").bind(&slug).fetch_optional(pool).await?;
+            let id = sqlx::query_scalar!("select id from queues where slug = $1", slug).fetch_optional(pool).await?;
             if id.is_none() {
-                fields.insert("queue".into(), "is not a known queue".into());
+                fields.insert("queue".into(), t!(field.unknown_queue).into());
             }
             id
         }
@@ -142,7 +161,7 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
     let assignee = match present(&query.assignee) {
         None => None,
         Some(_) if !user.role.is_staff() => {
-            fields.insert("assignee".into(), "only agents and admins filter by assignee".into());
+            fields.insert("assignee".into(), t!(field.assignee_filter).into());
             None
         }
         Some(text) => match text.as_str() {
@@ -151,7 +170,7 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
             other => match other.parse::<i64>() {
                 Ok(id) => Some(Some(id)),
                 Err(_) => {
-                    fields.insert("assignee".into(), "must be me, none or a user id".into());
+                    fields.insert("assignee".into(), t!(field.assignee_value).into());
                     None
                 }
             },
@@ -166,7 +185,7 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
         Some("updated") => Sort::Updated,
         Some("relevance") if search.is_some() => Sort::Relevance,
         Some(_) => {
-            fields.insert("sort".into(), "must be one of newest, oldest, priority, updated (relevance with q)".into());
+            fields.insert("sort".into(), t!(field.sort).into());
             Sort::Newest
         }
     };
@@ -174,7 +193,7 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
         Some(text) => {
             let cursor = Cursor::decode(sort, &text);
             if cursor.is_none() {
-                fields.insert("cursor".into(), "is not a cursor of this list and sort".into());
+                fields.insert("cursor".into(), t!(field.cursor).into());
             }
             cursor
         }
@@ -182,7 +201,7 @@ async fn parse_query(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Res
     };
     let limit = query.limit.unwrap_or(PAGE_DEFAULT);
     if !(1..=PAGE_MAX).contains(&limit) {
-        fields.insert("limit".into(), format!("must be between 1 and {PAGE_MAX}"));
+        fields.insert("limit".into(), t!(field.page_limit, max = PAGE_MAX));
     }
     AppError::check(fields)?;
     Ok(Filters { statuses, priority, category_id, queue_id, assignee, search, sort, cursor, limit })
@@ -282,6 +301,7 @@ fn list_statement<'a>(prefix: &str, requester_id: Option<i64>, filters: &'a Filt
 /// ranks its newest [`RELEVANCE_WINDOW`] matches.
 ///
 /// Errors: 401; 422 naming each bad filter.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id()))]
 pub async fn list_tickets(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Result<TicketPage, AppError> {
     let user = caller.user()?;
     let filters = parse_query(pool, caller, query).await?;
@@ -297,11 +317,11 @@ pub async fn list_tickets(pool: &PgPool, caller: &Caller, query: &TicketQuery) -
                 Sort::Updated => Cursor::Updated(last.updated_at, last.id),
                 Sort::Priority => Cursor::Priority(last.priority, last.id),
                 Sort::Relevance => {
-                    let rank: f32 = sqlx::query_scalar(
-                        "select ts_rank(search, to_tsquery('guichet_search', $2)) from tickets where id = $1",
+                    let rank = sqlx::query_scalar!(
+                        r#"select ts_rank(search, to_tsquery('guichet_search', $2)) as "rank!" from tickets where id = $1"#,
+                        last.id,
+                        filters.search.clone().unwrap_or_default(),
                     )
-                    .bind(last.id)
-                    .bind(filters.search.clone().unwrap_or_default())
                     .fetch_one(pool)
                     .await?;
                     Cursor::Relevance(rank, last.id)
@@ -318,6 +338,7 @@ pub async fn list_tickets(pool: &PgPool, caller: &Caller, query: &TicketQuery) -
 
 /// The plan PostgreSQL chooses for a list `query` (`EXPLAIN` text), so a
 /// test can check that lists and search use their indexes.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id()))]
 pub async fn explain_list(pool: &PgPool, caller: &Caller, query: &TicketQuery) -> Result<String, AppError> {
     let user = caller.user()?;
     let filters = parse_query(pool, caller, query).await?;
@@ -330,21 +351,30 @@ pub async fn explain_list(pool: &PgPool, caller: &Caller, query: &TicketQuery) -
 /// Tickets per status: across all tickets for agents and admins (optionally
 /// of one queue, from the trigger-kept counters), over their own tickets
 /// for requesters.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id(), queue))]
 pub async fn status_counts(pool: &PgPool, caller: &Caller, queue: Option<&str>) -> Result<Vec<StatusCount>, AppError> {
     let user = caller.user()?;
     let rows: Vec<(Status, i64)> = if user.role.is_staff() {
-        sqlx::query_as(
-            "select c.status, sum(c.count)::bigint from ticket_counts c join queues q on q.id = c.queue_id
-             where ($1::text is null or q.slug = $1) group by c.status",
+        sqlx::query!(
+            r#"select c.status as "status: Status", sum(c.count)::bigint as "count!" from ticket_counts c
+             join queues q on q.id = c.queue_id where ($1::text is null or q.slug = $1) group by c.status"#,
+            queue,
         )
-        .bind(queue)
         .fetch_all(pool)
         .await?
+        .into_iter()
+        .map(|row| (row.status, row.count))
+        .collect()
     } else {
-        sqlx::query_as("select status, count(*) from tickets where requester_id = $1 group by status")
-            .bind(user.id)
-            .fetch_all(pool)
-            .await?
+        sqlx::query!(
+            r#"select status as "status: Status", count(*) as "count!" from tickets where requester_id = $1 group by status"#,
+            user.id,
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.status, row.count))
+        .collect()
     };
     Ok(Status::ALL
         .iter()
@@ -355,26 +385,13 @@ pub async fn status_counts(pool: &PgPool, caller: &Caller, queue: Option<&str>) 
         .collect())
 }
 
-/// Tickets created in the last `$1` days (of queue `$2` when not null),
-/// counted by status, by priority and by queue in one pass: one row per
-/// group, the other two columns null.
-pub const STATS_BREAKDOWN: &str = "select g.status::text, g.priority::text, q.slug, g.count
-     from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
-           where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
-           group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
-     left join queues q on q.id = g.queue_id";
-
 /// Parses a period like `7d` (1 to 365 days).
 pub fn parse_period(text: &str) -> Result<i64, AppError> {
     text.strip_suffix('d')
         .and_then(|days| days.parse::<i64>().ok())
         .filter(|days| (1..=365).contains(days))
-        .ok_or_else(|| AppError::field("period", "must be a number of days from 1d to 365d, e.g. 7d"))
+        .ok_or_else(|| AppError::field("period", t!(field.period)))
 }
-
-/// One row of the stats breakdown: `(status, priority, queue, count)`, one
-/// of the first three set per grouping set.
-type BreakdownRow = (Option<String>, Option<String>, Option<String>, i64);
 
 /// How long computed statistics may be served again at most, in seconds,
 /// even when no ticket event arrived (the period is relative to now).
@@ -423,6 +440,7 @@ impl StatsCache {
 /// (see [`StatsCache`]).
 ///
 /// Errors: 401; 403 for requesters; 422 for a bad period or queue.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id(), period, queue))]
 pub async fn stats(
     context: &crate::services::ServerContext,
     caller: &Caller,
@@ -434,11 +452,10 @@ pub async fn stats(
     let days = parse_period(period)?;
     let queue_id: Option<i64> = match queue.filter(|slug| !slug.is_empty()) {
         Some(slug) => Some(
-            sqlx::query_scalar("select id from queues where slug = $1")
-                .bind(slug)
+            sqlx::query_scalar!("select id from queues where slug = $1", slug)
                 .fetch_optional(pool)
                 .await?
-                .ok_or_else(|| AppError::field("queue", "is not a known queue"))?,
+                .ok_or_else(|| AppError::field("queue", t!(field.unknown_queue)))?,
         ),
         None => None,
     };
@@ -454,35 +471,45 @@ pub async fn stats(
     // One pass over the period's tickets for the three breakdowns (grouping
     // sets on the raw columns, names joined after aggregation), answered by
     // the covering index on created_at without reading the table.
-    let breakdown = sqlx::query_as::<_, BreakdownRow>(STATS_BREAKDOWN).bind(days as i32).bind(queue_id).fetch_all(pool);
-    let created = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(
-        "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8)
-         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
+    //
+    // The tickets created in the last `$1` days (of queue `$2` when not
+    // null), counted by status, by priority and by queue in one pass: one
+    // row per group, the other two columns null.
+    let breakdown = sqlx::query!(
+        r#"select g.status::text, g.priority::text, q.slug as "queue?", g.count as "count!"
+     from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
+           where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
+           group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
+     left join queues q on q.id = g.queue_id"#,
+        days as i32,
+        queue_id,
     )
-    .bind(days as i32)
-    .bind(queue_id)
-    .fetch_one(pool);
-    let resolved = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(
-        "select count(*),
-            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8),
-            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8)
-         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)",
+    .fetch_all(pool);
+    let created = sqlx::query!(
+        r#"select count(*) as "count!",
+            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8) as median,
+            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8) as p90
+         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#,
+        days as i32,
+        queue_id,
     )
-    .bind(days as i32)
-    .bind(queue_id)
     .fetch_one(pool);
-    let (
-        breakdown,
-        (created, first_response_median, first_response_p90),
-        (resolved, resolution_median, resolution_p90),
-    ) = tokio::try_join!(breakdown, created, resolved)?;
+    let resolved = sqlx::query!(
+        r#"select count(*) as "count!",
+            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8) as median,
+            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8) as p90
+         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#,
+        days as i32,
+        queue_id,
+    )
+    .fetch_one(pool);
+    let (breakdown, created, resolved) = tokio::try_join!(breakdown, created, resolved)?;
     let mut by_status = BTreeMap::new();
     let mut by_priority = BTreeMap::new();
     let mut by_queue = BTreeMap::new();
-    for (status, priority, queue, count) in breakdown {
-        match (status, priority, queue) {
+    for row in breakdown {
+        let count = row.count;
+        match (row.status, row.priority, row.queue) {
             (Some(status), None, None) => by_status.insert(status, count),
             (None, Some(priority), None) => by_priority.insert(priority, count),
             (None, None, Some(queue)) => by_queue.insert(queue, count),
@@ -494,12 +521,12 @@ pub async fn stats(
         by_status,
         by_priority,
         by_queue,
-        created,
-        resolved,
-        first_response_seconds_median: first_response_median,
-        first_response_seconds_p90: first_response_p90,
-        resolution_seconds_median: resolution_median,
-        resolution_seconds_p90: resolution_p90,
+        created: created.count,
+        resolved: resolved.count,
+        first_response_seconds_median: created.median,
+        first_response_seconds_p90: created.p90,
+        resolution_seconds_median: resolved.median,
+        resolution_seconds_p90: resolved.p90,
     };
     context.stats_cache.put(key, position, &stats);
     Ok(stats)

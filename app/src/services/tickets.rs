@@ -2,11 +2,13 @@
 //! rules, assignment, escalation, history, lists and search.
 
 use crate::domain::{
-    Message, MessageKind, NewTicket, Priority, Role, Status, Ticket, TicketDetail, TicketEvent, TicketSource, User,
-    UserReference, reference,
+    Assignment, DiscordIdentity, Escalation, Message, MessageKind, NewMessage, NewTicket, Priority, Role, Status,
+    StatusChange, Ticket, TicketChange, TicketDetail, TicketEdit, TicketEvent, TicketSource, User, UserReference,
+    reference,
 };
 use crate::error::{AppError, FieldErrors};
-use crate::services::Caller;
+use crate::services::{Caller, events, text, transaction};
+use crate::t;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
@@ -19,10 +21,15 @@ pub const BODY_MAX: usize = 20_000;
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 /// A requester may reopen a resolved or closed ticket for this many days (from the seeds).
 pub const REOPEN_DAYS: i64 = 14;
+/// Longest queue or category slug, or ticket key, looked up (characters):
+/// longer ones name nothing, and are refused before reaching the database.
+const SLUG_MAX: usize = 64;
 /// Longest escalation reason, in characters.
 pub const REASON_MAX: usize = 1_000;
 
-/// The columns of [`TicketRow`], joined from queues, categories and users.
+/// The columns of [`TicketRow`], joined from queues, categories and users,
+/// for the lists built at run time (`services::ticket_lists`); the same
+/// statement, checked at compile time, is [`select_ticket!`]'s.
 pub(crate) const TICKET_SELECT: &str =
     "select t.id, q.prefix, q.slug as queue, t.number, c.slug as category, t.priority, t.status,
         t.subject, t.description, t.metadata, t.source, t.requester_id, r.username::text as requester_username,
@@ -33,6 +40,30 @@ pub(crate) const TICKET_SELECT: &str =
     join categories c on c.id = t.category_id
     join users r on r.id = t.requester_id
     left join users a on a.id = t.assignee_id";
+
+/// `sqlx::query_as!` of a [`TicketRow`]: [`TICKET_SELECT`] followed by
+/// `$condition` (a string literal, e.g. `" where t.id = $1"`) and its
+/// arguments.
+macro_rules! select_ticket {
+    ($condition:tt, $($argument:expr),* $(,)?) => {
+        sqlx::query_as!(
+            TicketRow,
+            r#"select t.id, q.prefix, q.slug as queue, t.number, c.slug as category,
+                t.priority as "priority: Priority", t.status as "status: Status", t.subject, t.description,
+                t.metadata, t.source as "source: TicketSource", t.requester_id,
+                r.username::text as "requester_username!", t.assignee_id,
+                a.username::text as "assignee_username?", t.created_at as "created_at: DateTime<Utc>",
+                t.updated_at as "updated_at: DateTime<Utc>", t.first_response_at as "first_response_at: DateTime<Utc>",
+                t.resolved_at as "resolved_at: DateTime<Utc>", t.closed_at as "closed_at: DateTime<Utc>"
+            from tickets t
+            join queues q on q.id = t.queue_id
+            join categories c on c.id = t.category_id
+            join users r on r.id = t.requester_id
+            left join users a on a.id = t.assignee_id"# + $condition,
+            $($argument),*
+        )
+    };
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TicketRow {
@@ -87,13 +118,15 @@ fn reference_of(user: &User) -> UserReference {
     UserReference { id: user.id, username: user.username.clone() }
 }
 
+/// A new ticket's fields once checked: queue and category slugs, priority,
+/// subject, description, metadata.
+type ValidTicket = (String, String, Priority, String, String, Value);
+
 /// Checks and normalises a new ticket's fields.
-fn validate_new_ticket(input: &NewTicket) -> Result<(String, String, Priority, String, String, Value), AppError> {
+fn validate_new_ticket(input: &NewTicket) -> Result<ValidTicket, AppError> {
     let mut fields = FieldErrors::new();
-    let subject = input.subject.trim().to_string();
-    let description = input.description.trim().to_string();
-    check_text(&mut fields, "subject", &subject, SUBJECT_MAX);
-    check_text(&mut fields, "description", &description, BODY_MAX);
+    let subject = text::required(&mut fields, "subject", &input.subject, 1, SUBJECT_MAX);
+    let description = text::required(&mut fields, "description", &input.description, 1, BODY_MAX);
     let priority = match input.priority.trim() {
         "" => Priority::Medium,
         text => text.parse().unwrap_or_else(|reason| {
@@ -101,36 +134,32 @@ fn validate_new_ticket(input: &NewTicket) -> Result<(String, String, Priority, S
             Priority::Medium
         }),
     };
-    if input.queue.trim().is_empty() {
-        fields.insert("queue".into(), "is required".into());
-    }
-    if input.category.trim().is_empty() {
-        fields.insert("category".into(), "is required".into());
+    for (field, slug) in [("queue", &input.queue), ("category", &input.category)] {
+        if let Some(reason) = text::problem(slug, SLUG_MAX) {
+            fields.insert(field.into(), reason);
+        } else if slug.trim().is_empty() {
+            fields.insert(field.into(), t!(field.required).into());
+        }
     }
     let metadata = match &input.metadata {
         None | Some(Value::Null) => json!({}),
         Some(value @ Value::Object(_)) => {
-            if value.to_string().len() > METADATA_MAX_BYTES {
-                fields.insert("metadata".into(), "must be at most 16 KiB of JSON".into());
+            let json = value.to_string();
+            if json.len() > METADATA_MAX_BYTES {
+                fields.insert("metadata".into(), t!(field.metadata_too_large).into());
+            } else if json.contains("\\u0000") {
+                // PostgreSQL's jsonb cannot hold a NUL character.
+                fields.insert("metadata".into(), t!(field.nul_characters).into());
             }
             value.clone()
         }
         Some(_) => {
-            fields.insert("metadata".into(), "must be a JSON object".into());
+            fields.insert("metadata".into(), t!(field.json_object).into());
             json!({})
         }
     };
     AppError::check(fields)?;
     Ok((input.queue.trim().to_string(), input.category.trim().to_string(), priority, subject, description, metadata))
-}
-
-fn check_text(fields: &mut FieldErrors, name: &str, value: &str, max: usize) {
-    let length = value.chars().count();
-    if length == 0 {
-        fields.insert(name.into(), "is required".into());
-    } else if length > max {
-        fields.insert(name.into(), format!("must be at most {max} characters long"));
-    }
 }
 
 /// Opens a ticket for the caller, who becomes its requester; `source` says
@@ -152,50 +181,60 @@ pub async fn create_ticket(
     source: TicketSource,
 ) -> Result<Ticket, AppError> {
     let user = caller.user()?;
-    let (queue, category, priority, subject, description, metadata) = validate_new_ticket(input)?;
-    let mut transaction = pool.begin().await?;
-    let category_id: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1 and active")
-        .bind(&category)
+    let ticket = validate_new_ticket(input)?;
+    let ticket =
+        transaction::run(pool, |transaction| Box::pin(insert_ticket(transaction, user, &ticket, source))).await?;
+    tracing::info!(ticket = %ticket.reference, "ticket created");
+    Ok(ticket)
+}
+
+/// [`create_ticket`]'s body, run in its transaction by [`transaction::run`].
+async fn insert_ticket(
+    transaction: &mut PgConnection,
+    user: &User,
+    ticket: &ValidTicket,
+    source: TicketSource,
+) -> Result<Ticket, AppError> {
+    let (queue, category, priority, subject, description, metadata) = ticket;
+    let priority = *priority;
+    let category_id = sqlx::query_scalar!("select id from categories where slug = $1 and active", category)
         .fetch_optional(&mut *transaction)
         .await?;
     let Some(category_id) = category_id else {
-        return Err(AppError::field("category", "is not an available category"));
+        return Err(AppError::field("category", t!(field.category_unavailable)));
     };
-    let allocated: Option<(i64, i64)> = sqlx::query_as(
-        "update queues set next_number = next_number + 1 where slug = $1 and active returning id, next_number - 1",
+    let allocated = sqlx::query!(
+        r#"update queues set next_number = next_number + 1 where slug = $1 and active
+         returning id, next_number - 1 as "number!""#,
+        queue,
     )
-    .bind(&queue)
     .fetch_optional(&mut *transaction)
-    .await?;
+    .await?
+    .map(|row| (row.id, row.number));
     let Some((queue_id, number)) = allocated else {
-        return Err(AppError::field("queue", "is not an available queue"));
+        return Err(AppError::field("queue", t!(field.queue_unavailable)));
     };
-    check_open_ticket_limit(&mut transaction, user.id, queue_id, "queue").await?;
-    let id: i64 = sqlx::query_scalar(
+    check_open_ticket_limit(transaction, user.id, queue_id, "queue").await?;
+    let id = sqlx::query_scalar!(
         "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        queue_id,
+        number,
+        user.id,
+        category_id,
+        priority as Priority,
+        subject,
+        description,
+        metadata,
+        source as TicketSource,
     )
-    .bind(queue_id)
-    .bind(number)
-    .bind(user.id)
-    .bind(category_id)
-    .bind(priority)
-    .bind(&subject)
-    .bind(&description)
-    .bind(&metadata)
-    .bind(source)
     .fetch_one(&mut *transaction)
     .await?;
-    record_event(&mut transaction, id, Some(user.id), "created", json!({"status": "open", "priority": priority}))
-        .await?;
-    sqlx::query("delete from drafts where user_id = $1 and form = 'new_ticket'")
-        .bind(user.id)
+    events::record(transaction, id, Some(user.id), &TicketChange::Created { status: Status::Open, priority }).await?;
+    sqlx::query!("delete from drafts where user_id = $1 and form = 'new_ticket'", user.id)
         .execute(&mut *transaction)
         .await?;
-    let ticket = load_ticket(&mut transaction, id).await?;
-    transaction.commit().await?;
-    tracing::info!(ticket = %ticket.reference, "ticket created");
-    Ok(ticket)
+    load_ticket(transaction, id).await
 }
 
 /// Refuses when the requester already has as many open (not resolved or
@@ -210,75 +249,37 @@ async fn check_open_ticket_limit(
     queue_id: i64,
     field: &str,
 ) -> Result<(), AppError> {
-    let (limit, queue_name): (Option<i32>, String) =
-        sqlx::query_as("select open_ticket_limit, name from queues where id = $1 for update")
-            .bind(queue_id)
-            .fetch_one(&mut *connection)
-            .await?;
+    let queue = sqlx::query!("select open_ticket_limit, name from queues where id = $1 for update", queue_id)
+        .fetch_one(&mut *connection)
+        .await?;
+    let (limit, queue_name) = (queue.open_ticket_limit, queue.name);
     let Some(limit) = limit else { return Ok(()) };
-    let open: Vec<(String, i64)> = sqlx::query_as(
+    let open: Vec<(String, i64)> = sqlx::query!(
         "select q.prefix, t.number from tickets t join queues q on q.id = t.queue_id
          where t.requester_id = $1 and t.queue_id = $2 and t.status not in ('resolved', 'closed')
          order by t.id",
+        requester_id,
+        queue_id,
     )
-    .bind(requester_id)
-    .bind(queue_id)
     .fetch_all(&mut *connection)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.prefix, row.number))
+    .collect();
     if (open.len() as i64) < i64::from(limit) {
         return Ok(());
     }
     let references: Vec<String> = open.iter().map(|(prefix, number)| reference(prefix, *number)).collect();
     let mut fields = FieldErrors::new();
-    fields.insert(field.into(), format!("you already have an open ticket here: {}", references.join(", ")));
+    fields.insert(field.into(), t!(field.open_ticket_here, references = references.join(", ")));
     Err(AppError::Conflict {
-        message: format!(
-            "{queue_name} allows {limit} open ticket{} at a time and you already have {}. Follow up there, or wait until it is resolved.",
-            if limit == 1 { "" } else { "s" },
-            references.join(", ")
-        ),
+        message: t!(errors.open_ticket_limit, count = limit, queue = queue_name, references = references.join(", ")),
         fields,
     })
 }
 
-/// Appends one line to a ticket's history and the notification that
-/// announces it to live streams once the transaction commits, and writes the
-/// emails, inbox lines and Discord messages it causes (in the same
-/// transaction, see `notifications::on_event`); returns its id.
-async fn record_event(
-    connection: &mut PgConnection,
-    ticket_id: i64,
-    actor_id: Option<i64>,
-    action: &str,
-    data: Value,
-) -> Result<i64, AppError> {
-    let id = sqlx::query_scalar(
-        "insert into ticket_events (ticket_id, actor_id, action, data) values ($1, $2, $3, $4) returning id",
-    )
-    .bind(ticket_id)
-    .bind(actor_id)
-    .bind(action)
-    .bind(&data)
-    .fetch_one(&mut *connection)
-    .await?;
-    crate::services::live::notify_event(&mut *connection, id).await?;
-    crate::services::notifications::on_event(connection, id, ticket_id, actor_id, action, &data).await?;
-    Ok(id)
-}
-
-/// Reads the changed ticket back inside the transaction, then commits it.
-async fn commit_and_reload(
-    mut transaction: sqlx::Transaction<'_, sqlx::Postgres>,
-    id: i64,
-) -> Result<Ticket, AppError> {
-    let ticket = load_ticket(&mut transaction, id).await?;
-    transaction.commit().await?;
-    Ok(ticket)
-}
-
 async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
-    let row: TicketRow =
-        sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1")).bind(id).fetch_one(connection).await?;
+    let row = select_ticket!(" where t.id = $1", id).fetch_one(connection).await?;
     Ok(row.into())
 }
 
@@ -295,20 +296,28 @@ async fn visible_ticket(
 ) -> Result<Ticket, AppError> {
     let user = caller.user()?;
     let key = key.trim();
-    let lock_clause = if lock { " for update of t" } else { "" };
-    let row: Option<TicketRow> = if let Ok(id) = key.parse::<i64>() {
-        sqlx::query_as(&format!("{TICKET_SELECT} where t.id = $1{lock_clause}"))
-            .bind(id)
-            .fetch_optional(&mut *connection)
-            .await?
+    if text::problem(key, SLUG_MAX).is_some() {
+        // No reference holds control characters or is that long.
+        return Err(AppError::not_found("ticket"));
+    }
+    let row = if let Ok(id) = key.parse::<i64>() {
+        if lock {
+            select_ticket!(" where t.id = $1 for update of t", id).fetch_optional(&mut *connection).await?
+        } else {
+            select_ticket!(" where t.id = $1", id).fetch_optional(&mut *connection).await?
+        }
     } else if let Some((prefix, number)) =
         key.split_once('-').and_then(|(prefix, number)| Some((prefix, number.parse::<i64>().ok()?)))
     {
-        sqlx::query_as(&format!("{TICKET_SELECT} where q.prefix = upper($1) and t.number = $2{lock_clause}"))
-            .bind(prefix)
-            .bind(number)
-            .fetch_optional(&mut *connection)
-            .await?
+        if lock {
+            select_ticket!(" where q.prefix = upper($1) and t.number = $2 for update of t", prefix, number)
+                .fetch_optional(&mut *connection)
+                .await?
+        } else {
+            select_ticket!(" where q.prefix = upper($1) and t.number = $2", prefix, number)
+                .fetch_optional(&mut *connection)
+                .await?
+        }
     } else {
         None
     };
@@ -332,32 +341,53 @@ pub(crate) async fn visible_ticket_ids(
 }
 
 /// A ticket with its messages and events as the caller may see them:
-/// requesters never get internal notes (nor the events that announce them).
+/// requesters never get internal notes, nor the events whose
+/// [`crate::domain::Audience`] is staff, nor what of an event is for staff
+/// ([`TicketChange::as_seen_by`]: an escalation's reason). A stored event whose data no longer
+/// reads as a [`TicketChange`] is logged and left out.
 ///
 /// Errors: 401; 404 for unknown tickets and other requesters' tickets.
 pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<TicketDetail, AppError> {
     let mut connection = pool.acquire().await?;
     let ticket = visible_ticket(&mut connection, caller, key, false).await?;
-    let staff = caller.user()?.role.is_staff();
-    let messages: Vec<MessageRow> = sqlx::query_as(
-        "select m.id, m.kind, m.author_id, u.username::text as author_username, m.body, m.created_at
+    let role = caller.user()?.role;
+    let staff = role.is_staff();
+    let messages = sqlx::query_as!(
+        MessageRow,
+        r#"select m.id, m.kind as "kind: MessageKind", m.author_id, u.username::text as "author_username?", m.body,
+            m.created_at as "created_at: DateTime<Utc>"
          from messages m left join users u on u.id = m.author_id
-         where m.ticket_id = $1 and ($2 or m.kind <> 'internal_note') order by m.id",
+         where m.ticket_id = $1 and ($2 or m.kind <> 'internal_note') order by m.id"#,
+        ticket.id,
+        staff,
     )
-    .bind(ticket.id)
-    .bind(staff)
     .fetch_all(&mut *connection)
     .await?;
-    let events: Vec<EventRow> = sqlx::query_as(
-        "select e.id, e.action, e.actor_id, u.username::text as actor_username, e.data, e.created_at
+    let events = sqlx::query_as!(
+        EventRow,
+        r#"select e.id, e.action, e.actor_id, u.username::text as "actor_username?", e.data,
+            e.created_at as "created_at: DateTime<Utc>"
          from ticket_events e left join users u on u.id = e.actor_id
-         where e.ticket_id = $1 and ($2 or e.action <> 'note_added') order by e.id",
+         where e.ticket_id = $1 and ($2 or e.audience = 'everyone') order by e.id"#,
+        ticket.id,
+        staff,
     )
-    .bind(ticket.id)
-    .bind(staff)
     .fetch_all(&mut *connection)
     .await?;
+    let requester_discord = if staff {
+        sqlx::query_as!(
+            DiscordIdentity,
+            "select discord_username as username, discord_id as id from users
+             where id = $1 and (discord_username is not null or discord_id is not null)",
+            ticket.requester.id,
+        )
+        .fetch_optional(&mut *connection)
+        .await?
+    } else {
+        None
+    };
     Ok(TicketDetail {
+        requester_discord,
         ticket,
         messages: messages
             .into_iter()
@@ -371,18 +401,22 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
             .collect(),
         events: events
             .into_iter()
-            .map(|row| TicketEvent {
-                id: row.id,
-                action: row.action,
-                actor: user_reference(row.actor_id, row.actor_username),
-                data: row.data,
-                created_at: row.created_at,
+            .filter_map(|row| {
+                let change = TicketChange::from_stored(&row.action, row.data)
+                    .inspect_err(|error| tracing::error!(event = row.id, %error, "unreadable ticket event"))
+                    .ok()?
+                    .as_seen_by(role);
+                Some(TicketEvent {
+                    id: row.id,
+                    change,
+                    actor: user_reference(row.actor_id, row.actor_username),
+                    created_at: row.created_at,
+                })
             })
             .collect(),
     })
 }
 
-#[derive(sqlx::FromRow)]
 struct MessageRow {
     id: i64,
     kind: MessageKind,
@@ -392,7 +426,6 @@ struct MessageRow {
     created_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,
     action: String,
@@ -416,74 +449,80 @@ fn user_reference(id: Option<i64>, username: Option<String>) -> Option<UserRefer
 ///
 /// Errors: 401; 404; 403 when a requester writes an internal note; 422 for
 /// an empty or too long body, or a reply on a closed ticket.
-#[tracing::instrument(skip(pool, caller, body))]
-pub async fn add_message(
-    pool: &PgPool,
+#[tracing::instrument(skip(pool, caller, message), fields(kind = %message.kind))]
+pub async fn add_message(pool: &PgPool, caller: &Caller, key: &str, message: &NewMessage) -> Result<Message, AppError> {
+    caller.user()?;
+    let kind = message.kind;
+    let mut fields = FieldErrors::new();
+    let body = text::required(&mut fields, "body", &message.body, 1, BODY_MAX);
+    AppError::check(fields)?;
+    transaction::run(pool, |transaction| Box::pin(insert_message(transaction, caller, key, kind, &body))).await
+}
+
+/// [`add_message`]'s body (`body` checked), run in its transaction by [`transaction::run`].
+async fn insert_message(
+    transaction: &mut PgConnection,
     caller: &Caller,
     key: &str,
-    body: &str,
     kind: MessageKind,
+    body: &str,
 ) -> Result<Message, AppError> {
     let user = caller.user()?;
-    let body = body.trim();
-    let mut fields = FieldErrors::new();
-    check_text(&mut fields, "body", body, BODY_MAX);
-    AppError::check(fields)?;
-    let mut transaction = pool.begin().await?;
-    let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
+    let ticket = visible_ticket(transaction, caller, key, true).await?;
     let staff = user.role.is_staff();
     match kind {
         MessageKind::Reply => {}
         MessageKind::InternalNote if staff => {}
-        MessageKind::InternalNote => return Err(AppError::forbidden("Only agents and admins write internal notes.")),
-        MessageKind::System => return Err(AppError::field("kind", "must be reply or internal_note")),
+        MessageKind::InternalNote => return Err(AppError::forbidden(t!(errors.notes_staff_only))),
+        MessageKind::System => return Err(AppError::field("kind", t!(field.message_kind))),
     }
     if kind == MessageKind::Reply && ticket.status == Status::Closed {
-        return Err(AppError::field("body", "this ticket is closed; reopen it to reply"));
+        return Err(AppError::field("body", t!(field.ticket_closed)));
     }
-    let (id, created_at): (i64, DateTime<Utc>) = sqlx::query_as(
-        "insert into messages (ticket_id, author_id, kind, body) values ($1, $2, $3, $4) returning id, created_at",
+    let inserted = sqlx::query!(
+        r#"insert into messages (ticket_id, author_id, kind, body) values ($1, $2, $3, $4)
+         returning id, created_at as "created_at: DateTime<Utc>""#,
+        ticket.id,
+        user.id,
+        kind as MessageKind,
+        body,
     )
-    .bind(ticket.id)
-    .bind(user.id)
-    .bind(kind)
-    .bind(body)
     .fetch_one(&mut *transaction)
     .await?;
-    let action = if kind == MessageKind::Reply { "replied" } else { "note_added" };
-    record_event(&mut transaction, ticket.id, Some(user.id), action, json!({"message_id": id})).await?;
+    let (id, created_at) = (inserted.id, inserted.created_at);
+    let change = if kind == MessageKind::Reply {
+        TicketChange::Replied { message_id: id }
+    } else {
+        TicketChange::NoteAdded { message_id: id }
+    };
+    events::record(transaction, ticket.id, Some(user.id), &change).await?;
     let requester_reply = kind == MessageKind::Reply && ticket.requester.id == user.id;
     let reopens = requester_reply && matches!(ticket.status, Status::Pending | Status::Resolved);
     if reopens {
-        let action = if ticket.status == Status::Resolved { "reopened" } else { "status_changed" };
-        record_event(
-            &mut transaction,
-            ticket.id,
-            Some(user.id),
-            action,
-            json!({"from": ticket.status, "to": Status::Open, "reason": "requester replied"}),
-        )
-        .await?;
+        let (from, to, reason) = (ticket.status, Status::Open, Some("requester replied".to_string()));
+        let change = if ticket.status == Status::Resolved {
+            TicketChange::Reopened { from, to, reason }
+        } else {
+            TicketChange::StatusChanged { from, to, reason }
+        };
+        events::record(transaction, ticket.id, Some(user.id), &change).await?;
     }
     let first_response = kind == MessageKind::Reply && staff && ticket.requester.id != user.id;
-    sqlx::query(
+    sqlx::query!(
         "update tickets set updated_at = now(),
             status = case when $2 then 'open'::ticket_status else status end,
             resolved_at = case when $2 then null else resolved_at end,
             first_response_at = case when $3 and first_response_at is null then now() else first_response_at end
          where id = $1",
+        ticket.id,
+        reopens,
+        first_response,
     )
-    .bind(ticket.id)
-    .bind(reopens)
-    .bind(first_response)
     .execute(&mut *transaction)
     .await?;
-    sqlx::query("delete from drafts where user_id = $1 and form = $2")
-        .bind(user.id)
-        .bind(format!("reply:{}", ticket.id))
+    sqlx::query!("delete from drafts where user_id = $1 and form = $2", user.id, format!("reply:{}", ticket.id))
         .execute(&mut *transaction)
         .await?;
-    transaction.commit().await?;
     Ok(Message { id, kind, author: Some(reference_of(user)), body: body.to_string(), created_at })
 }
 
@@ -501,88 +540,108 @@ pub async fn add_message(
 /// `escalated` or a reopen after the window; 409 for a reopen over the
 /// queue's open-ticket limit.
 #[tracing::instrument(skip(pool, caller))]
-pub async fn change_status(pool: &PgPool, caller: &Caller, key: &str, status: Status) -> Result<Ticket, AppError> {
+pub async fn change_status(
+    pool: &PgPool,
+    caller: &Caller,
+    key: &str,
+    change: &StatusChange,
+) -> Result<Ticket, AppError> {
+    caller.user()?;
+    transaction::run(pool, |transaction| Box::pin(change_status_in(transaction, caller, key, change.status))).await
+}
+
+/// [`change_status`]'s body, run in its transaction by [`transaction::run`].
+async fn change_status_in(
+    transaction: &mut PgConnection,
+    caller: &Caller,
+    key: &str,
+    status: Status,
+) -> Result<Ticket, AppError> {
     let user = caller.user()?;
-    let mut transaction = pool.begin().await?;
-    let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
+    let ticket = visible_ticket(transaction, caller, key, true).await?;
     let unchanged = ticket.status == status;
     let reopening = ticket.status.is_done() && !status.is_done();
     match user.role {
         Role::Admin => {}
         Role::Agent if status != Status::Closed => {}
-        Role::Agent => return Err(AppError::forbidden("Only admins close tickets.")),
+        Role::Agent => return Err(AppError::forbidden(t!(errors.close_admin_only))),
         Role::Requester => {
             if status == Status::Closed || unchanged {
                 // Own ticket: visible_ticket already refused anyone else's.
             } else if reopening && status == Status::Open {
                 let done_at = ticket.closed_at.or(ticket.resolved_at).unwrap_or(ticket.updated_at);
                 if Utc::now() - done_at >= Duration::days(REOPEN_DAYS) {
-                    return Err(AppError::field(
-                        "status",
-                        format!("this ticket was closed more than {REOPEN_DAYS} days ago; open a new one"),
-                    ));
+                    return Err(AppError::field("status", t!(field.reopen_too_late, count = REOPEN_DAYS as i32)));
                 }
-                let queue_id: i64 = sqlx::query_scalar("select queue_id from tickets where id = $1")
-                    .bind(ticket.id)
+                let queue_id = sqlx::query_scalar!("select queue_id from tickets where id = $1", ticket.id)
                     .fetch_one(&mut *transaction)
                     .await?;
-                check_open_ticket_limit(&mut transaction, user.id, queue_id, "status").await?;
+                check_open_ticket_limit(transaction, user.id, queue_id, "status").await?;
             } else {
-                return Err(AppError::forbidden("You can close your ticket or reopen it; agents handle the rest."));
+                return Err(AppError::forbidden(t!(errors.requester_status)));
             }
         }
     }
     // After the role checks, so requesters (who may not escalate) get a 403.
     if unchanged {
-        transaction.commit().await?;
         return Ok(ticket);
     }
     if status == Status::Escalated {
-        return Err(AppError::field("status", "escalate the ticket with a reason instead"));
+        return Err(AppError::field("status", t!(field.escalate_instead)));
     }
-    sqlx::query(
+    sqlx::query!(
         "update tickets set status = $2, updated_at = now(),
-            resolved_at = case when $2 = 'resolved' then now() when $3 then null else resolved_at end,
-            closed_at = case when $2 = 'closed' then now() else null end
+            resolved_at = case when $2::ticket_status = 'resolved' then now() when $3 then null else resolved_at end,
+            closed_at = case when $2::ticket_status = 'closed' then now() else null end
          where id = $1",
+        ticket.id,
+        status as Status,
+        reopening,
     )
-    .bind(ticket.id)
-    .bind(status)
-    .bind(reopening)
     .execute(&mut *transaction)
     .await?;
-    let action = if reopening { "reopened" } else { "status_changed" };
-    record_event(&mut transaction, ticket.id, Some(user.id), action, json!({"from": ticket.status, "to": status}))
-        .await?;
-    commit_and_reload(transaction, ticket.id).await
+    let (from, to) = (ticket.status, status);
+    let change = if reopening {
+        TicketChange::Reopened { from, to, reason: None }
+    } else {
+        TicketChange::StatusChanged { from, to, reason: None }
+    };
+    events::record(transaction, ticket.id, Some(user.id), &change).await?;
+    load_ticket(transaction, ticket.id).await
 }
 
 /// Changes priority and/or category (agents and admins). Writes one event per change.
 ///
-/// Errors: 401; 404; 403 for requesters; 422 for unknown values.
-pub async fn update_ticket(
-    pool: &PgPool,
+/// Errors: 401; 404; 403 for requesters; 422 for an unknown or inactive category.
+#[tracing::instrument(skip(pool, caller))]
+pub async fn update_ticket(pool: &PgPool, caller: &Caller, key: &str, edit: &TicketEdit) -> Result<Ticket, AppError> {
+    caller.user()?;
+    transaction::run(pool, |transaction| Box::pin(update_ticket_in(transaction, caller, key, edit))).await
+}
+
+/// [`update_ticket`]'s body, run in its transaction by [`transaction::run`].
+async fn update_ticket_in(
+    transaction: &mut PgConnection,
     caller: &Caller,
     key: &str,
-    priority: Option<&str>,
-    category: Option<&str>,
+    edit: &TicketEdit,
 ) -> Result<Ticket, AppError> {
     let user = caller.user()?;
-    let mut transaction = pool.begin().await?;
-    let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
+    let ticket = visible_ticket(transaction, caller, key, true).await?;
     caller.staff()?;
     let mut fields = FieldErrors::new();
-    let priority = priority
-        .filter(|text| !text.is_empty())
-        .and_then(|text| text.parse::<Priority>().map_err(|reason| fields.insert("priority".into(), reason)).ok());
-    let category = match category.filter(|text| !text.is_empty()) {
+    let priority = edit.priority;
+    let category = match edit.category.as_deref() {
+        Some(slug) if text::problem(slug, SLUG_MAX).is_some() => {
+            fields.insert("category".into(), t!(field.category_unavailable).into());
+            None
+        }
         Some(slug) => {
-            let found: Option<i64> = sqlx::query_scalar("select id from categories where slug = $1 and active")
-                .bind(slug)
+            let found = sqlx::query_scalar!("select id from categories where slug = $1 and active", slug)
                 .fetch_optional(&mut *transaction)
                 .await?;
             if found.is_none() {
-                fields.insert("category".into(), "is not an available category".into());
+                fields.insert("category".into(), t!(field.category_unavailable).into());
             }
             found.map(|id| (id, slug))
         }
@@ -590,36 +649,24 @@ pub async fn update_ticket(
     };
     AppError::check(fields)?;
     if let Some(priority) = priority.filter(|priority| *priority != ticket.priority) {
-        sqlx::query("update tickets set priority = $2, updated_at = now() where id = $1")
-            .bind(ticket.id)
-            .bind(priority)
-            .execute(&mut *transaction)
-            .await?;
-        record_event(
-            &mut transaction,
+        sqlx::query!(
+            "update tickets set priority = $2, updated_at = now() where id = $1",
             ticket.id,
-            Some(user.id),
-            "priority_changed",
-            json!({"from": ticket.priority, "to": priority}),
+            priority as Priority
         )
+        .execute(&mut *transaction)
         .await?;
+        let change = TicketChange::PriorityChanged { from: ticket.priority, to: priority };
+        events::record(transaction, ticket.id, Some(user.id), &change).await?;
     }
     if let Some((category_id, slug)) = category.filter(|(_, slug)| *slug != ticket.category) {
-        sqlx::query("update tickets set category_id = $2, updated_at = now() where id = $1")
-            .bind(ticket.id)
-            .bind(category_id)
+        sqlx::query!("update tickets set category_id = $2, updated_at = now() where id = $1", ticket.id, category_id)
             .execute(&mut *transaction)
             .await?;
-        record_event(
-            &mut transaction,
-            ticket.id,
-            Some(user.id),
-            "category_changed",
-            json!({"from": ticket.category, "to": slug}),
-        )
-        .await?;
+        let change = TicketChange::CategoryChanged { from: ticket.category.clone(), to: slug.to_string() };
+        events::record(transaction, ticket.id, Some(user.id), &change).await?;
     }
-    commit_and_reload(transaction, ticket.id).await
+    load_ticket(transaction, ticket.id).await
 }
 
 /// Assigns a ticket to an agent or admin, or unassigns it (`None`).
@@ -631,48 +678,60 @@ pub async fn update_ticket(
 /// Errors: 401; 404; 403 for requesters and for agents beyond their rule;
 /// 422 when the assignee is not an agent or admin.
 #[tracing::instrument(skip(pool, caller))]
-pub async fn assign(pool: &PgPool, caller: &Caller, key: &str, assignee_id: Option<i64>) -> Result<Ticket, AppError> {
+pub async fn assign(pool: &PgPool, caller: &Caller, key: &str, assignment: &Assignment) -> Result<Ticket, AppError> {
+    caller.user()?;
+    let assignee_id = assignment.assignee_id;
+    transaction::run(pool, |transaction| Box::pin(assign_in(transaction, caller, key, assignee_id))).await
+}
+
+/// [`assign`]'s body, run in its transaction by [`transaction::run`].
+async fn assign_in(
+    transaction: &mut PgConnection,
+    caller: &Caller,
+    key: &str,
+    assignee_id: Option<i64>,
+) -> Result<Ticket, AppError> {
     let user = caller.user()?;
-    let mut transaction = pool.begin().await?;
-    let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
+    let ticket = visible_ticket(transaction, caller, key, true).await?;
     caller.staff()?;
     let current = ticket.assignee.as_ref().map(|assignee| assignee.id);
     if current == assignee_id {
-        transaction.commit().await?;
         return Ok(ticket);
     }
     if user.role == Role::Agent {
         let takes_unassigned = current.is_none() && assignee_id == Some(user.id);
         let gives_back = current == Some(user.id) && assignee_id.is_none();
         if !(takes_unassigned || gives_back) {
-            return Err(AppError::forbidden("Agents can take unassigned tickets; only admins assign others."));
+            return Err(AppError::forbidden(t!(errors.assign_admin_only)));
         }
     }
     let assignee = match assignee_id {
         Some(id) => {
-            let found: Option<(i64, String, Role)> =
-                sqlx::query_as("select id, username::text, role from users where id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *transaction)
-                    .await?;
+            let found = sqlx::query!(
+                r#"select id, username::text as "username!", role as "role: Role" from users where id = $1"#,
+                id
+            )
+            .fetch_optional(&mut *transaction)
+            .await?
+            .map(|row| (row.id, row.username, row.role));
             match found {
                 Some((id, username, role)) if role.is_staff() => Some(UserReference { id, username }),
-                _ => return Err(AppError::field("agent_id", "must be an agent or admin")),
+                _ => return Err(AppError::field("agent_id", t!(field.not_staff))),
             }
         }
         None => None,
     };
-    sqlx::query("update tickets set assignee_id = $2, updated_at = now() where id = $1")
-        .bind(ticket.id)
-        .bind(assignee_id)
+    sqlx::query!("update tickets set assignee_id = $2, updated_at = now() where id = $1", ticket.id, assignee_id)
         .execute(&mut *transaction)
         .await?;
-    let (action, data) = match &assignee {
-        Some(assignee) => ("assigned", json!({"from": ticket.assignee, "to": assignee})),
-        None => ("unassigned", json!({"from": ticket.assignee})),
+    let change = match (assignee, ticket.assignee.clone()) {
+        (Some(to), from) => TicketChange::Assigned { from, to },
+        (None, Some(from)) => TicketChange::Unassigned { from },
+        // `current == assignee_id` returned above: unassigning needs an assignee.
+        (None, None) => return Err(AppError::internal()),
     };
-    record_event(&mut transaction, ticket.id, Some(user.id), action, data).await?;
-    commit_and_reload(transaction, ticket.id).await
+    events::record(transaction, ticket.id, Some(user.id), &change).await?;
+    load_ticket(transaction, ticket.id).await
 }
 
 /// Escalates a ticket (agents and admins) with a required reason: status
@@ -680,30 +739,34 @@ pub async fn assign(pool: &PgPool, caller: &Caller, key: &str, assignee_id: Opti
 ///
 /// Errors: 401; 404; 403 for requesters; 422 for a missing or too long
 /// reason, or a closed ticket.
-#[tracing::instrument(skip(pool, caller, reason))]
-pub async fn escalate(pool: &PgPool, caller: &Caller, key: &str, reason: &str) -> Result<Ticket, AppError> {
-    let user = caller.user()?;
-    let reason = reason.trim();
+#[tracing::instrument(skip(pool, caller, escalation))]
+pub async fn escalate(pool: &PgPool, caller: &Caller, key: &str, escalation: &Escalation) -> Result<Ticket, AppError> {
+    caller.user()?;
     let mut fields = FieldErrors::new();
-    check_text(&mut fields, "reason", reason, REASON_MAX);
-    let mut transaction = pool.begin().await?;
-    let ticket = visible_ticket(&mut transaction, caller, key, true).await?;
+    let reason = text::required(&mut fields, "reason", &escalation.reason, 1, REASON_MAX);
+    transaction::run(pool, |transaction| Box::pin(escalate_in(transaction, caller, key, &reason, &fields))).await
+}
+
+/// [`escalate`]'s body (`fields`: the reason's errors, answered after the
+/// ticket's 404 and 403), run in its transaction by [`transaction::run`].
+async fn escalate_in(
+    transaction: &mut PgConnection,
+    caller: &Caller,
+    key: &str,
+    reason: &str,
+    fields: &FieldErrors,
+) -> Result<Ticket, AppError> {
+    let user = caller.user()?;
+    let ticket = visible_ticket(transaction, caller, key, true).await?;
     caller.staff()?;
-    AppError::check(fields)?;
+    AppError::check(fields.clone())?;
     if ticket.status == Status::Closed {
-        return Err(AppError::field("reason", "a closed ticket cannot be escalated; reopen it first"));
+        return Err(AppError::field("reason", t!(field.escalate_closed)));
     }
-    sqlx::query("update tickets set status = 'escalated', updated_at = now() where id = $1")
-        .bind(ticket.id)
+    sqlx::query!("update tickets set status = 'escalated', updated_at = now() where id = $1", ticket.id)
         .execute(&mut *transaction)
         .await?;
-    record_event(
-        &mut transaction,
-        ticket.id,
-        Some(user.id),
-        "escalated",
-        json!({"from": ticket.status, "reason": reason}),
-    )
-    .await?;
-    commit_and_reload(transaction, ticket.id).await
+    let change = TicketChange::Escalated { from: Some(ticket.status), reason: reason.to_string() };
+    events::record(transaction, ticket.id, Some(user.id), &change).await?;
+    load_ticket(transaction, ticket.id).await
 }

@@ -1,13 +1,14 @@
 //! `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users/{id}/role`.
 
 use super::{ApiCaller, ApiError, Json};
-use crate::router::AppState;
-use app::domain::{Registration, Role, User};
+use crate::state::AppState;
+use app::domain::{LogInOutcome, Registration, Role, User};
 use app::services::accounts;
 use axum::{
     Router,
     extract::Path,
     http::StatusCode,
+    response::{IntoResponse, Response},
     routing::{get, post, put},
 };
 use serde::{Deserialize, Serialize};
@@ -43,8 +44,11 @@ struct LogIn {
     remember: bool,
 }
 
-async fn log_in(request: ApiCaller, Json(input): Json<LogIn>) -> Result<Json<UserBody>, ApiError> {
-    let user = accounts::log_in(
+/// 200 `{"user": ...}` once logged in; 202 `{"second_factor_required": true}`
+/// when the account has two-factor authentication (then
+/// `POST /auth/login/second-factor`).
+async fn log_in(request: ApiCaller, Json(input): Json<LogIn>) -> Result<Response, ApiError> {
+    let outcome = accounts::log_in(
         &request.context.pool,
         &request.context.settings,
         &request.caller,
@@ -54,7 +58,12 @@ async fn log_in(request: ApiCaller, Json(input): Json<LogIn>) -> Result<Json<Use
         input.remember,
     )
     .await?;
-    Ok(Json(UserBody { user }))
+    Ok(match outcome {
+        LogInOutcome::LoggedIn { user, .. } => Json(UserBody { user }).into_response(),
+        LogInOutcome::SecondFactorRequired => {
+            (StatusCode::ACCEPTED, Json(serde_json::json!({ "second_factor_required": true }))).into_response()
+        }
+    })
 }
 
 async fn log_out(request: ApiCaller) -> Result<StatusCode, ApiError> {

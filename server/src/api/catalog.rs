@@ -1,7 +1,7 @@
 //! `/api/v1/queues/*` and `/api/v1/categories/*`.
 
 use super::{ApiCaller, ApiError, Json};
-use crate::router::AppState;
+use crate::state::AppState;
 use app::domain::{Category, Queue};
 use app::services::catalog::{self, QueueInput};
 use axum::{

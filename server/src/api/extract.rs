@@ -1,8 +1,10 @@
 //! Extractors and the error response shared by the API handlers.
 
-use crate::router::AppState;
+use crate::state::AppState;
 use app::error::AppError;
+use app::services::caller::client_address;
 use app::services::{Caller, ServerContext};
+use app::t;
 use axum::{
     extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
     http::{StatusCode, request::Parts},
@@ -22,14 +24,16 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// Logs an internal error's cause here, in the request's span (see [`AppError::report`]).
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        self.0.report();
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = serde_json::json!({
             "error": { "code": self.0.code(), "message": self.0.to_string(), "fields": self.0.fields() }
         });
-        if let AppError::TooManyRequests { retry_after_seconds, .. } = &self.0 {
-            body["error"]["retry_after_seconds"] = (*retry_after_seconds).into();
+        if let Some(retry_after_seconds) = self.0.retry_after_seconds() {
+            body["error"]["retry_after_seconds"] = retry_after_seconds.into();
             let mut response = (status, axum::Json(body)).into_response();
             if let Ok(value) = retry_after_seconds.to_string().parse() {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
@@ -41,7 +45,9 @@ impl IntoResponse for ApiError {
 }
 
 /// JSON in and out; a body that is not JSON is a 400, JSON of the wrong
-/// shape a 422, both in the API's error format. Unknown fields are ignored.
+/// shape a 422, a body over axum's limit (2 MB) a 413, one sent without
+/// `Content-Type: application/json` a 415, all in the API's error format.
+/// Unknown fields are ignored.
 pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Json<T>
@@ -49,29 +55,37 @@ where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         // Read any JSON first, so a body that is not JSON is always a 400: read
         // straight into `T`, `[1, 2` fails on its shape before reaching its end.
-        let axum::Json(value) =
-            axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(|rejection| {
-                ApiError(AppError::bad_request(format!(
-                    "The request body is not valid JSON: {}",
-                    rejection.body_text()
-                )))
-            })?;
-        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError(AppError::internal()))?;
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(
+            |rejection| match rejection {
+                JsonRejection::MissingJsonContentType(_) => crate::security::error_response(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    t!(errors.json_content_type),
+                ),
+                JsonRejection::BytesRejection(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError(AppError::PayloadTooLarge { message: t!(errors.body_too_large).into() }).into_response()
+                }
+                rejection => ApiError(AppError::bad_request(t!(errors.invalid_json, detail = rejection.body_text())))
+                    .into_response(),
+            },
+        )?;
+        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError(AppError::internal()).into_response())?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(JsonRejection::JsonDataError(error)) => Err(ApiError(AppError::Validation {
-                message: format!("The request body does not have the expected shape: {}", error.body_text()),
+                message: t!(errors.json_shape, detail = error.body_text()),
                 fields: Default::default(),
-            })),
-            Err(rejection) => Err(ApiError(AppError::bad_request(format!(
-                "The request body is not valid JSON: {}",
-                rejection.body_text()
-            )))),
+            })
+            .into_response()),
+            Err(rejection) => {
+                Err(ApiError(AppError::bad_request(t!(errors.invalid_json, detail = rejection.body_text())))
+                    .into_response())
+            }
         }
     }
 }
@@ -83,7 +97,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 /// The authenticated caller of an API request: from `Authorization: Bearer
-/// <token>` when the header is present (an unknown token is a 401, whatever
+/// <token>` (the scheme in any case, RFC 9110 §11.1) when the header is present (an unknown token is a 401, whatever
 /// the cookie says), else from the session cookie.
 pub struct ApiCaller {
     pub caller: Caller,
@@ -99,20 +113,26 @@ impl FromRequestParts<AppState> for ApiCaller {
             tracing::error!(message, "session layer missing");
             ApiError(AppError::internal())
         })?;
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip());
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "));
-        let caller = match bearer {
-            Some(token) => match app::services::tokens::user_for_token(&state.context.pool, token.trim()).await? {
-                Some(user) => Caller { user: Some(user), address },
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip());
+        let address = client_address(peer, &parts.headers, &state.context.settings.trusted_proxies);
+        let caller = match crate::security::bearer_token(&parts.headers) {
+            Some(token) => {
+                let reading = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+                app::services::tokens::caller_for_token(&state.context.pool, token, address, reading).await?
+            }
+            // The viewer layer has loaded a session's caller already.
+            None => match parts.extensions.get::<Caller>() {
+                Some(caller) => caller.clone(),
                 None => {
-                    return Err(ApiError(AppError::Unauthorized { message: "The API token is not valid.".into() }));
+                    app::services::sessions::caller_for_session(
+                        &state.context.pool,
+                        &state.context.settings,
+                        &session,
+                        address,
+                    )
+                    .await?
                 }
             },
-            None => Caller::from_session(&state.context.pool, &session, address).await?,
         };
         Ok(ApiCaller { caller, session, context: state.context.clone() })
     }

@@ -8,9 +8,10 @@
 //! pair is exactly the resume protocol we need.
 
 use super::{ApiCaller, ApiError, Json};
-use crate::router::AppState;
+use crate::state::AppState;
 use app::error::AppError;
-use app::services::live::{self, LiveMessage, Subscription};
+use app::services::live::{LiveMessage, Subscription};
+use app::t;
 use axum::{
     Router,
     extract::{Path, Query},
@@ -50,9 +51,7 @@ async fn events(
     let after = match query.after.or(last_event_id).map(|text| text.trim().to_string()).filter(|text| !text.is_empty())
     {
         None => None,
-        Some(text) => {
-            Some(text.parse::<i64>().map_err(|_| AppError::field("after", "must be a stream position (a number)"))?)
-        }
+        Some(text) => Some(text.parse::<i64>().map_err(|_| AppError::field("after", t!(field.stream_position)))?),
     };
     let subscription = request.context.live.subscribe(&request.caller, after).await?;
     let stream = futures_util::stream::unfold(subscription, |mut subscription: Subscription| async move {
@@ -88,6 +87,13 @@ async fn announce(
     Path(id): Path<String>,
     Json(input): Json<ActivityInput>,
 ) -> Result<StatusCode, ApiError> {
-    live::announce_activity(&request.context.pool, &request.caller, &id, &input.activity, input.internal).await?;
+    app::services::presence::announce_activity(
+        &request.context.pool,
+        &request.caller,
+        &id,
+        &input.activity,
+        input.internal,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

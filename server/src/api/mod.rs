@@ -8,10 +8,12 @@ mod extract;
 mod live;
 mod notifications;
 mod tickets;
+mod two_factor;
+mod viewer;
 
 pub use extract::{ApiCaller, ApiError, Json};
 
-use crate::router::AppState;
+use crate::state::AppState;
 use axum::Router;
 
 /// The `/api/v1` routes.
@@ -22,4 +24,6 @@ pub fn router() -> Router<AppState> {
         .merge(tickets::router())
         .merge(live::router())
         .merge(notifications::router())
+        .merge(two_factor::router())
+        .merge(viewer::router())
 }

@@ -2,7 +2,7 @@
 //! `/api/v1/admin/notifications/*` (defaults, outbox, Discord webhooks).
 
 use super::{ApiCaller, ApiError, Json};
-use crate::router::AppState;
+use crate::state::AppState;
 use app::domain::{DiscordWebhook, NotificationInbox, NotificationPreference, OutboxItem, OutboxStatus};
 use app::error::AppError;
 use app::services::notifications::{self, WebhookInput};
@@ -137,7 +137,9 @@ async fn create_webhook(
     request: ApiCaller,
     Json(input): Json<WebhookInput>,
 ) -> Result<(StatusCode, Json<WebhookBody>), ApiError> {
-    let webhook = notifications::create_webhook(&request.context.pool, &request.caller, &input).await?;
+    let webhook =
+        notifications::create_webhook(&request.context.pool, &request.context.settings, &request.caller, &input)
+            .await?;
     Ok((StatusCode::CREATED, Json(WebhookBody { webhook })))
 }
 
@@ -146,7 +148,9 @@ async fn update_webhook(
     Path(id): Path<i64>,
     Json(input): Json<WebhookInput>,
 ) -> Result<Json<WebhookBody>, ApiError> {
-    let webhook = notifications::update_webhook(&request.context.pool, &request.caller, id, &input).await?;
+    let webhook =
+        notifications::update_webhook(&request.context.pool, &request.context.settings, &request.caller, id, &input)
+            .await?;
     Ok(Json(WebhookBody { webhook }))
 }
 

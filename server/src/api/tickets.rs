@@ -1,13 +1,14 @@
 //! `/api/v1/tickets/*` and `/api/v1/tokens/*`.
 
 use super::{ApiCaller, ApiError, Json};
-use crate::router::AppState;
+use crate::state::AppState;
 use app::domain::{
-    ApiToken, Message, MessageKind, NewApiToken, NewTicket, Status, Ticket, TicketDetail, TicketPage, TicketQuery,
-    TicketSource, TicketStats,
+    ApiToken, Assignment, Escalation, Message, NewApiToken, NewMessage, NewTicket, StatusChange, Ticket, TicketDetail,
+    TicketEdit, TicketPage, TicketQuery, TicketSource, TicketStats,
 };
 use app::error::AppError;
 use app::services::{ticket_lists, tickets, tokens};
+use app::t;
 use axum::{
     Router,
     extract::{Path, RawQuery},
@@ -55,7 +56,7 @@ fn ticket_query(raw: Option<&str>) -> Result<TicketQuery, AppError> {
             "sort" => query.sort = Some(value),
             "cursor" => query.cursor = Some(value),
             "limit" => {
-                query.limit = Some(value.parse().map_err(|_| AppError::field("limit", "must be a whole number"))?);
+                query.limit = Some(value.parse().map_err(|_| AppError::field("limit", t!(field.whole_number)))?);
             }
             _ => {}
         }
@@ -85,8 +86,9 @@ async fn show(request: ApiCaller, Path(id): Path<String>) -> Result<Json<TicketD
     Ok(Json(tickets::get_ticket(&request.context.pool, &request.caller, &id).await?))
 }
 
+/// `{"body", "kind"?}`; `kind` absent or empty means `reply`.
 #[derive(Deserialize)]
-struct NewMessage {
+struct MessageRequest {
     body: String,
     #[serde(default)]
     kind: Option<String>,
@@ -101,33 +103,32 @@ struct MessageBody {
 async fn add_message(
     request: ApiCaller,
     Path(id): Path<String>,
-    Json(input): Json<NewMessage>,
+    Json(input): Json<MessageRequest>,
 ) -> Result<(StatusCode, Json<MessageBody>), ApiError> {
-    let kind = match input.kind.as_deref() {
-        None | Some("") => MessageKind::Reply,
-        Some(text) => text.parse().map_err(|reason| AppError::field("kind", reason))?,
-    };
-    let message = tickets::add_message(&request.context.pool, &request.caller, &id, &input.body, kind).await?;
+    let command = NewMessage::parse(input.body, input.kind.as_deref())?;
+    let message = tickets::add_message(&request.context.pool, &request.caller, &id, &command).await?;
     Ok((StatusCode::CREATED, Json(MessageBody { message })))
 }
 
+/// `{"status"}`, a string so that an unknown status is a field error.
 #[derive(Deserialize)]
-struct StatusChange {
+struct StatusRequest {
     status: String,
 }
 
 async fn change_status(
     request: ApiCaller,
     Path(id): Path<String>,
-    Json(input): Json<StatusChange>,
+    Json(input): Json<StatusRequest>,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let status: Status = input.status.parse().map_err(|reason| AppError::field("status", reason))?;
-    let ticket = tickets::change_status(&request.context.pool, &request.caller, &id, status).await?;
+    let command = StatusChange::parse(&input.status)?;
+    let ticket = tickets::change_status(&request.context.pool, &request.caller, &id, &command).await?;
     Ok(Json(TicketBody { ticket }))
 }
 
+/// `{"priority"?, "category"?}`; absent or empty leaves a field unchanged.
 #[derive(Deserialize)]
-struct TicketChange {
+struct EditRequest {
     #[serde(default)]
     priority: Option<String>,
     #[serde(default)]
@@ -137,36 +138,27 @@ struct TicketChange {
 async fn update(
     request: ApiCaller,
     Path(id): Path<String>,
-    Json(input): Json<TicketChange>,
+    Json(input): Json<EditRequest>,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let ticket = tickets::update_ticket(
-        &request.context.pool,
-        &request.caller,
-        &id,
-        input.priority.as_deref(),
-        input.category.as_deref(),
-    )
-    .await?;
+    let command = TicketEdit::parse(input.priority.as_deref(), input.category.as_deref())?;
+    let ticket = tickets::update_ticket(&request.context.pool, &request.caller, &id, &command).await?;
     Ok(Json(TicketBody { ticket }))
 }
 
+/// `{"agent_id": id | null}`.
 #[derive(Deserialize)]
-struct Assignment {
+struct AssignRequest {
     agent_id: Option<i64>,
 }
 
 async fn assign(
     request: ApiCaller,
     Path(id): Path<String>,
-    Json(input): Json<Assignment>,
+    Json(input): Json<AssignRequest>,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let ticket = tickets::assign(&request.context.pool, &request.caller, &id, input.agent_id).await?;
+    let command = Assignment { assignee_id: input.agent_id };
+    let ticket = tickets::assign(&request.context.pool, &request.caller, &id, &command).await?;
     Ok(Json(TicketBody { ticket }))
-}
-
-#[derive(Deserialize)]
-struct Escalation {
-    reason: String,
 }
 
 async fn escalate(
@@ -174,20 +166,38 @@ async fn escalate(
     Path(id): Path<String>,
     Json(input): Json<Escalation>,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let ticket = tickets::escalate(&request.context.pool, &request.caller, &id, &input.reason).await?;
+    let ticket = tickets::escalate(&request.context.pool, &request.caller, &id, &input).await?;
     Ok(Json(TicketBody { ticket }))
 }
 
 #[derive(Deserialize)]
 struct TokenRequest {
     name: String,
+    /// `read`, `write` (the default) or `admin`.
+    #[serde(default)]
+    scope: String,
+    /// Days until the token expires; absent or null = never.
+    #[serde(default)]
+    expires_in_days: Option<i64>,
 }
 
 async fn create_token(
     request: ApiCaller,
     Json(input): Json<TokenRequest>,
 ) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
-    Ok((StatusCode::CREATED, Json(tokens::create_token(&request.context.pool, &request.caller, &input.name).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            tokens::create_token(
+                &request.context.pool,
+                &request.caller,
+                &input.name,
+                &input.scope,
+                input.expires_in_days,
+            )
+            .await?,
+        ),
+    ))
 }
 
 /// `{"tokens": [...]}`

@@ -11,10 +11,16 @@ use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The `Accept-Language` of the test clients.
+pub const ENGLISH: &str = "en";
+
 /// A running server and its database.
 pub struct TestApp {
     pub address: SocketAddr,
     pub pool: PgPool,
+    /// The origin the server takes as its own (its public URL's): what
+    /// [`TestApp::browser`] sends as `Origin`, like a browser on its pages.
+    pub origin: String,
 }
 
 impl TestApp {
@@ -28,11 +34,33 @@ impl TestApp {
         Self::spawn_serving(pool, settings, "target/site").await
     }
 
+    /// A second instance on `pool` behind the same public URL as `first`, as
+    /// two instances behind one load balancer: a browser of either is a
+    /// browser of the other.
+    pub async fn spawn_beside(first: &TestApp, pool: PgPool) -> TestApp {
+        let settings = Settings { public_url: first.origin.clone(), ..Settings::default() };
+        Self::spawn_with(pool, settings).await
+    }
+
     /// Like [`TestApp::spawn_with`], serving the build's files from `site_root`.
-    pub async fn spawn_serving(pool: PgPool, settings: Settings, site_root: &str) -> TestApp {
+    /// The public URL, when left at its default, becomes the server's own
+    /// address; rate limits are off for loopback (every test client is on
+    /// 127.0.0.1).
+    pub async fn spawn_serving(pool: PgPool, mut settings: Settings, site_root: &str) -> TestApp {
+        settings.rate_limits.exempt_loopback = true;
+        Self::spawn_exact(pool, settings, site_root).await
+    }
+
+    /// Starts the server with `settings` as given (rate limits included),
+    /// except a default public URL, which becomes the server's own address.
+    pub async fn spawn_exact(pool: PgPool, mut settings: Settings, site_root: &str) -> TestApp {
         server::database::migrate(&pool).await.expect("migrations");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
+        if settings.public_url == Settings::default().public_url {
+            settings.public_url = format!("http://{address}");
+        }
+        let origin = server::security::origin_of(&settings.public_url).expect("an http(s) public URL");
         let leptos_options =
             LeptosOptions::builder().output_name("guichet").site_addr(address).site_root(site_root).build();
         let state = server::AppState {
@@ -48,21 +76,52 @@ impl TestApp {
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
         });
-        TestApp { address, pool }
+        TestApp { address, pool, origin }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }
 
-    /// A client that keeps cookies, like one browser.
+    /// A client that keeps cookies, like one browser on Guichet's pages: it
+    /// sends `Origin` (the server's own) on every request, and
+    /// `Accept-Language: en` (the tests read English messages; the desk's
+    /// default is French).
     pub fn browser(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.origin.parse().expect("origin header"));
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, ENGLISH.parse().expect("language header"));
+        Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
-    /// Creates a user with `role` directly through the service layer; the
-    /// password is `{username}-Passw0rd-long`.
+    /// A client that keeps cookies and sends no `Origin`, `Referer` or
+    /// `Sec-Fetch-Site` of its own (a page of another site sets them per
+    /// request); `Accept-Language: en` like [`TestApp::browser`].
+    pub fn bare_browser(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, ENGLISH.parse().expect("language header"));
+        Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Creates a user with `role` directly through the service layer, reading
+    /// Guichet in English (the tests read their emails); the password is
+    /// `{username}-Passw0rd-long`.
     pub async fn create_user(&self, username: &str, role: Role) -> User {
+        self.create_user_in(username, role, "en").await
+    }
+
+    /// Like [`TestApp::create_user`], with the user's language (`fr`, `en`).
+    pub async fn create_user_in(&self, username: &str, role: Role, language: &str) -> User {
         let registration = Registration {
             username: username.into(),
             email: format!("{username}@example.test"),
@@ -70,7 +129,14 @@ impl TestApp {
             discord_username: None,
             discord_id: None,
         };
-        accounts::create_user_with_role(&self.pool, &registration, role).await.expect("create user")
+        let user = accounts::create_user_with_role(&self.pool, &registration, role).await.expect("create user");
+        sqlx::query("update users set language = $2 where id = $1")
+            .bind(user.id)
+            .bind(language)
+            .execute(&self.pool)
+            .await
+            .expect("set the user's language");
+        User { language: Some(language.into()), ..user }
     }
 
     /// A fresh browser logged in as `username` through the JSON API.
@@ -143,6 +209,7 @@ impl TestApp {
     pub fn with_bearer(&self, token: &str) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header value"));
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, ENGLISH.parse().expect("language header"));
         Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().expect("client")
     }
 

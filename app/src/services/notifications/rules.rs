@@ -1,0 +1,276 @@
+//! Who hears what: the notification a ticket change causes ([`kind_of`]),
+//! its recipients and their preferences, written as inbox and outbox rows in
+//! the change's transaction ([`fan_out`]).
+//!
+//! The fan-out is set-based: whatever the number of recipients, it costs one
+//! read of the ticket, one statement for every inbox line, one for every
+//! email, one for every Discord message and one wake-up of the workers.
+
+use super::{DiscordPayload, EmailPayload, OUTBOX_CHANNEL, clip};
+use crate::domain::{NotificationKind, Priority, Role, Status, TicketChange, reference};
+use crate::error::AppError;
+use crate::i18n::{Language, request::in_language};
+use crate::t;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+/// What the notifications of one change need to know of its ticket.
+struct EventTicket {
+    prefix: String,
+    number: i64,
+    subject: String,
+    description: String,
+    priority: Priority,
+    queue_id: i64,
+    queue_name: String,
+    requester_id: i64,
+    requester_username: String,
+    assignee_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    /// The acting user's name, if a user acted.
+    actor: Option<String>,
+    /// The reply's text, when the change is a public reply.
+    reply: Option<String>,
+}
+
+/// Who a kind of notification goes to: these users, and everyone with this role.
+struct Recipients {
+    ids: Vec<i64>,
+    role: Option<Role>,
+}
+
+/// The kind of notification a change causes, if any. A reply is an agent's
+/// or the requester's depending on its author; internal notes, reopenings,
+/// priority, category and unassignment cause none (from the seeds' list of
+/// emails).
+pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) -> Option<NotificationKind> {
+    match change {
+        TicketChange::Created { .. } => Some(NotificationKind::TicketCreated),
+        TicketChange::Assigned { .. } => Some(NotificationKind::TicketAssigned),
+        TicketChange::Replied { .. } if actor_id == Some(requester_id) => Some(NotificationKind::RequesterReplied),
+        TicketChange::Replied { .. } => Some(NotificationKind::AgentReplied),
+        TicketChange::StatusChanged { to: Status::Resolved, .. } => Some(NotificationKind::TicketResolved),
+        TicketChange::StatusChanged { to: Status::Closed, .. } => Some(NotificationKind::TicketClosed),
+        TicketChange::StatusChanged { .. } => None,
+        TicketChange::Escalated { .. } => Some(NotificationKind::TicketEscalated),
+        TicketChange::Reopened { .. }
+        | TicketChange::PriorityChanged { .. }
+        | TicketChange::CategoryChanged { .. }
+        | TicketChange::Unassigned { .. }
+        | TicketChange::NoteAdded { .. } => None,
+    }
+}
+
+/// Writes the notifications a ticket change causes, in the change's
+/// transaction (see the module documentation of
+/// [`crate::services::notifications`]); called by
+/// [`crate::services::events::record`] for event `event_id`.
+///
+/// Rules (from the seeds): created → the requester (a receipt, by email even
+/// for their own action); assigned → the new assignee; an agent's reply →
+/// the requester; the requester's reply → the assignee, or every agent
+/// while unassigned; resolved / closed → the requester; escalated → the
+/// admins. Nobody else is notified of their own action. Each recipient's
+/// preference (their own, else the admins' default) picks email and/or the
+/// inbox. Only public text goes out: replies, the description, and the
+/// escalation reason for admins.
+///
+/// Errors: [`AppError::Internal`] when the database fails (the change then
+/// rolls back with it).
+pub(crate) async fn fan_out(
+    connection: &mut PgConnection,
+    event_id: i64,
+    ticket_id: i64,
+    actor_id: Option<i64>,
+    change: &TicketChange,
+) -> Result<(), AppError> {
+    // Who the requester is only tells which reply it is: with none, a change
+    // that notifies nobody is known before reading anything.
+    if kind_of(change, None, 0).is_none() {
+        return Ok(());
+    }
+    let reply_id = match change {
+        TicketChange::Replied { message_id } => Some(*message_id),
+        _ => None,
+    };
+    let ticket = sqlx::query_as!(
+        EventTicket,
+        r#"select q.prefix, t.number, t.subject, t.description, t.priority as "priority: Priority", t.queue_id,
+            q.name as queue_name, t.requester_id, r.username::text as "requester_username!", t.assignee_id,
+            t.created_at as "created_at: DateTime<Utc>",
+            (select username::text from users where id = $2) as actor,
+            (select body from messages where id = $3 and kind = 'reply') as reply
+         from tickets t join queues q on q.id = t.queue_id join users r on r.id = t.requester_id
+         where t.id = $1"#,
+        ticket_id,
+        actor_id,
+        reply_id,
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    let Some(kind) = kind_of(change, actor_id, ticket.requester_id) else { return Ok(()) };
+    let reason = match change {
+        TicketChange::Escalated { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
+    let recipients = match kind {
+        NotificationKind::TicketCreated
+        | NotificationKind::AgentReplied
+        | NotificationKind::TicketResolved
+        | NotificationKind::TicketClosed => Recipients { ids: vec![ticket.requester_id], role: None },
+        NotificationKind::TicketAssigned => match change {
+            TicketChange::Assigned { to, .. } => Recipients { ids: vec![to.id], role: None },
+            _ => Recipients { ids: Vec::new(), role: None },
+        },
+        // No queue membership exists: "all agents of the queue" is every agent.
+        NotificationKind::RequesterReplied => match ticket.assignee_id {
+            Some(assignee) => Recipients { ids: vec![assignee], role: None },
+            None => Recipients { ids: Vec::new(), role: Some(Role::Agent) },
+        },
+        NotificationKind::TicketEscalated => Recipients { ids: Vec::new(), role: Some(Role::Admin) },
+    };
+    let body = match kind {
+        NotificationKind::TicketCreated | NotificationKind::TicketAssigned => Some(ticket.description.clone()),
+        NotificationKind::AgentReplied | NotificationKind::RequesterReplied => ticket.reply.clone(),
+        NotificationKind::TicketResolved | NotificationKind::TicketClosed | NotificationKind::TicketEscalated => None,
+    };
+    let ticket_reference = reference(&ticket.prefix, ticket.number);
+    let thread = format!("guichet.{ticket_id}.{}", ticket.created_at.timestamp());
+    // The requester's receipt of their own new ticket is the one exception.
+    let receipt = kind == NotificationKind::TicketCreated;
+
+    // One email row per recipient who wants mail, each payload the same but
+    // for its recipient and `in_reply_to`: the local part of the previous
+    // email row of this ticket and user (see `message_key`: the thread's own
+    // for the receipt, else thread + "." + outbox id).
+    let common = EmailPayload {
+        to: String::new(),
+        recipient: String::new(),
+        reference: ticket_reference.clone(),
+        subject: ticket.subject.clone(),
+        priority: ticket.priority,
+        actor: ticket.actor.clone(),
+        body,
+        reason: if kind == NotificationKind::TicketEscalated { reason.clone() } else { None },
+        thread: thread.clone(),
+        root: receipt,
+        in_reply_to: None,
+        language: None,
+    };
+    let emails = sqlx::query!(
+        "insert into outbox (channel, kind, ticket_id, event_id, user_id, payload)
+         select 'email', d.kind, $3::bigint, $4::bigint, u.id,
+            $5::jsonb || jsonb_build_object('to', u.email::text, 'recipient', u.username::text,
+                'in_reply_to', previous.key, 'language', u.language)
+         from users u
+         join notification_defaults d on d.kind = $8::text::notification_kind
+         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
+         left join lateral (
+            select case when coalesce((o.payload->>'root')::boolean, false) then $6::text
+                else $6::text || '.' || o.id end as key
+            from outbox o
+            where o.channel = 'email' and o.ticket_id = $3 and o.user_id = u.id
+            order by o.id desc limit 1
+         ) previous on true
+         where (u.id = any($1) or u.role = $2) and coalesce(p.email, d.email)
+            and (u.id is distinct from $7 or $9)
+         order by u.id",
+        &recipients.ids[..],
+        recipients.role as Option<Role>,
+        ticket_id,
+        event_id,
+        serde_json::to_value(&common).map_err(|_| AppError::internal())?,
+        &thread,
+        actor_id,
+        kind.as_str(),
+        receipt,
+    )
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+
+    // One inbox line per recipient who wants it, never for one's own action,
+    // in the recipient's language (else the desk's).
+    let title = |language| {
+        let title =
+            in_language(language, || inbox_title(kind, ticket.actor.as_deref(), &ticket_reference, &ticket.subject));
+        clip(&title, 300)
+    };
+    sqlx::query!(
+        "insert into notifications (user_id, ticket_id, event_id, kind, title)
+         select u.id, $3::bigint, $4::bigint, d.kind,
+            case u.language when 'fr' then $8::text when 'en' then $9::text else $5::text end
+         from users u
+         join notification_defaults d on d.kind = $7::text::notification_kind
+         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
+         where (u.id = any($1) or u.role = $2) and coalesce(p.in_app, d.in_app) and u.id is distinct from $6
+         order by u.id",
+        &recipients.ids[..],
+        recipients.role as Option<Role>,
+        ticket_id,
+        event_id,
+        title(crate::i18n::desk().language),
+        actor_id,
+        kind.as_str(),
+        title(Language::fr),
+        title(Language::en),
+    )
+    .execute(&mut *connection)
+    .await?;
+
+    // One row per active webhook of the queue announcing this kind.
+    let excerpt = match kind {
+        NotificationKind::TicketEscalated => reason,
+        NotificationKind::TicketCreated => Some(ticket.description.clone()),
+        _ => ticket.reply.clone(),
+    };
+    let discord = DiscordPayload {
+        reference: ticket_reference,
+        subject: ticket.subject,
+        priority: ticket.priority,
+        queue: ticket.queue_name,
+        requester: ticket.requester_username,
+        actor: ticket.actor,
+        excerpt: excerpt.map(|text| clip(&text, 1_000)),
+    };
+    let messages = sqlx::query!(
+        "insert into outbox (channel, kind, ticket_id, event_id, webhook_id, payload)
+         select 'discord', $2::text::notification_kind, $3::bigint, $4::bigint, w.id, $5::jsonb
+         from discord_webhooks w
+         where w.queue_id = $1 and w.active and $2::text::notification_kind = any(w.kinds)
+         order by w.id",
+        ticket.queue_id,
+        kind.as_str(),
+        ticket_id,
+        event_id,
+        serde_json::to_value(&discord).map_err(|_| AppError::internal())?,
+    )
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+    if emails + messages > 0 {
+        sqlx::query!("select pg_notify($1, '')", OUTBOX_CHANNEL).execute(&mut *connection).await?;
+    }
+    Ok(())
+}
+
+/// The inbox line for a kind in the current language, e.g. "alice replied
+/// on SUP-0042: VPN down".
+fn inbox_title(kind: NotificationKind, actor: Option<&str>, reference: &str, subject: &str) -> String {
+    let (actor, reference, subject) =
+        (actor.unwrap_or("Guichet").to_string(), reference.to_string(), subject.to_string());
+    match kind {
+        NotificationKind::TicketCreated => t!(inbox.ticket_created, reference = reference, subject = subject),
+        NotificationKind::TicketAssigned => {
+            t!(inbox.ticket_assigned, actor = actor, reference = reference, subject = subject)
+        }
+        NotificationKind::AgentReplied | NotificationKind::RequesterReplied => {
+            t!(inbox.replied, actor = actor, reference = reference, subject = subject)
+        }
+        NotificationKind::TicketResolved => t!(inbox.ticket_resolved, reference = reference, subject = subject),
+        NotificationKind::TicketClosed => t!(inbox.ticket_closed, reference = reference, subject = subject),
+        NotificationKind::TicketEscalated => {
+            t!(inbox.ticket_escalated, actor = actor, reference = reference, subject = subject)
+        }
+    }
+}
