@@ -575,6 +575,36 @@ pub struct NewMessage {
     pub body: String,
     /// `reply` or `internal_note` (agents and admins); `system` is refused.
     pub kind: MessageKind,
+    /// The key of the submission that sent it (the reply form's hidden
+    /// `submission` field, the API's `Idempotency-Key` header): the same
+    /// author sending the same key again gets the message already created,
+    /// not a second one (issue 14: double clicks, retries after a timeout).
+    /// 16–64 of `A–Z a–z 0–9 - _` ([`SUBMISSION_KEY_LENGTH`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission: Option<String>,
+}
+
+/// The length of a submission key ([`NewMessage::submission`]), in characters:
+/// long enough for a UUID (36) or 128 random bits in hex (32).
+pub const SUBMISSION_KEY_LENGTH: std::ops::RangeInclusive<usize> = 16..=64;
+
+/// A fresh submission key for a form ([`NewMessage::submission`]): 128
+/// random bits in hex (32 characters), from the browser's
+/// `crypto.getRandomValues` or the server's random generator.
+pub fn new_submission_key() -> String {
+    let mut bytes = [0u8; 16];
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
+            let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+        }
+    }
+    #[cfg(all(feature = "ssr", not(feature = "hydrate")))]
+    {
+        use rand::RngCore;
+        rand::thread_rng().fill_bytes(&mut bytes);
+    }
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Changes priority and/or category (`PATCH /api/v1/tickets/{id}`, server
@@ -624,7 +654,22 @@ impl NewMessage {
             None | Some("") => MessageKind::Reply,
             Some(text) => text.parse().map_err(|reason| AppError::field("kind", reason))?,
         };
-        Ok(NewMessage { body, kind })
+        Ok(NewMessage { body, kind, submission: None })
+    }
+
+    /// The same message sent as submission `key` (empty or absent: none).
+    ///
+    /// Errors: 422 on `submission` for a key of the wrong length or with
+    /// other characters than `A–Z a–z 0–9 - _`.
+    pub fn with_submission(self, key: Option<&str>) -> Result<NewMessage, AppError> {
+        let key = key.map(str::trim).filter(|key| !key.is_empty());
+        if let Some(key) = key
+            && (!SUBMISSION_KEY_LENGTH.contains(&key.len())
+                || !key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'))
+        {
+            return Err(AppError::field("submission", t!(field.submission_key)));
+        }
+        Ok(NewMessage { submission: key.map(str::to_string), ..self })
     }
 }
 

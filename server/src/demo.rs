@@ -202,6 +202,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     &NewMessage {
                         body: "Bonjour, nous vérifions avec la banque et revenons vers vous.".into(),
                         kind: MessageKind::Reply,
+                        submission: None,
                     },
                 )
                 .await
@@ -212,7 +213,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     pool,
                     agent,
                     &key,
-                    &NewMessage { body: "Could you send us the tracking number?".into(), kind: MessageKind::Reply },
+                    &NewMessage { body: "Could you send us the tracking number?".into(), kind: MessageKind::Reply, submission: None },
                 )
                 .await
                 .map_err(fail)?;
@@ -234,6 +235,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     &NewMessage {
                         body: "This is fixed now; tell us if it happens again.".into(),
                         kind: MessageKind::Reply,
+                        submission: None,
                     },
                 )
                 .await
@@ -250,6 +252,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     &NewMessage {
                         body: "Thanks, the contrast is improved in the next release.".into(),
                         kind: MessageKind::Reply,
+                        submission: None,
                     },
                 )
                 .await
@@ -266,6 +269,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     &NewMessage {
                         body: "Reproduced on our side: the audio worker panics.".into(),
                         kind: MessageKind::InternalNote,
+                        submission: None,
                     },
                 )
                 .await
@@ -287,6 +291,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     &NewMessage {
                         body: "Duplicate charge confirmed in Stripe, refund pending approval.".into(),
                         kind: MessageKind::InternalNote,
+                        submission: None,
                     },
                 )
                 .await

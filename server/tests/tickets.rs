@@ -1644,3 +1644,67 @@ async fn staff_see_the_requesters_discord_account(pool: PgPool) {
     assert!(html.contains("zoe_dev (123456789012345678)"), "the ticket page shows it to the agent");
     assert!(detail(&app, &requester, &key).await.get("requester_discord").is_none(), "not in the requester's view");
 }
+
+/// Issue 14: a reply sent twice with one submission key (a double click on
+/// the form, an API retry after a timeout) makes one message and one event;
+/// the key is the author's own, checked, and cannot move to another ticket.
+#[sqlx::test(migrations = false)]
+async fn a_submission_sent_twice_makes_one_message(pool: PgPool) {
+    let cast = Cast::new(pool).await;
+    let app = &cast.app;
+    let ticket = open_ticket(app, &cast.owner, "Parcel never arrived").await;
+    let id = id_of(&ticket);
+    let reference = ticket["reference"].as_str().unwrap().to_string();
+    let other = id_of(&open_ticket(app, &cast.owner, "Second parcel").await);
+    let key = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b";
+    let send = |client: &Client, ticket: i64, key: &str, body: &str| {
+        client
+            .post(app.url(&format!("/api/v1/tickets/{ticket}/messages")))
+            .header("idempotency-key", key)
+            .json(&json!({"body": body}))
+            .send()
+    };
+
+    // The API: the retry answers the first message, 201 again, nothing new.
+    let first = send(&cast.owner, id, key, "Any news on my parcel?").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = send(&cast.owner, id, key, "Any news on my parcel?").await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["message"]["id"], first["message"]["id"], "{again}");
+    let before = snapshot(&app.pool, id).await;
+    assert_eq!(before.messages, 1);
+    let replied = |detail: &Value| events_of(detail).iter().filter(|(action, _, _)| action == "replied").count();
+    assert_eq!(replied(&detail(app, &cast.owner, &id.to_string()).await), 1);
+
+    // The same key is another user's own: the agent's message is new.
+    let agent = send(&cast.agent, id, key, "On its way.").await.unwrap();
+    assert_eq!(agent.status(), StatusCode::CREATED);
+    assert_eq!(snapshot(&app.pool, id).await.messages, 2);
+
+    // On another ticket the owner's key is refused, with its field, and nothing changes.
+    let moved = send(&cast.owner, other, key, "Same key elsewhere").await.unwrap();
+    assert_eq!(moved.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let moved: Value = moved.json().await.unwrap();
+    assert!(moved["error"]["fields"]["submission"].is_string(), "{moved}");
+    assert_eq!(snapshot(&app.pool, other).await.messages, 0);
+    for bad in ["short", "has spaces in it, which are not allowed", &"x".repeat(65)] {
+        let refused = send(&cast.owner, id, bad, "Bad key").await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let refused: Value = refused.json().await.unwrap();
+        assert!(refused["error"]["fields"]["submission"].is_string(), "{refused}");
+    }
+
+    // The reply form's hidden field: the second submit of one form is the first one.
+    let form = [("key", reference.as_str()), ("body", "Hello again"), ("kind", "reply"), ("submission", "form-0123456789abcdef")];
+    let (status, sent) = app.server_fn(&cast.owner, "add_message", &form).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let (status, resent) = app.server_fn(&cast.owner, "add_message", &form).await;
+    assert_eq!(status, StatusCode::OK, "{resent}");
+    assert_eq!(sent["id"], resent["id"]);
+    let without_key = [("key", reference.as_str()), ("body", "Hello again"), ("kind", "reply")];
+    app.server_fn(&cast.owner, "add_message", &without_key).await;
+    app.server_fn(&cast.owner, "add_message", &without_key).await;
+    assert_eq!(snapshot(&app.pool, id).await.messages, 5, "without a key, two sends are two messages");
+}

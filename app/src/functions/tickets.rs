@@ -81,10 +81,16 @@ pub async fn create_ticket(
 }
 
 /// Adds a reply or an internal note (`kind` = `reply` | `internal_note`; empty = `reply`).
+/// `submission` is the form's key ([`NewMessage::submission`]): sent twice, one message.
 #[server(prefix = "/fn", endpoint = "add_message")]
-pub async fn add_message(key: String, body: String, #[server(default)] kind: String) -> Result<Message, AppError> {
+pub async fn add_message(
+    key: String,
+    body: String,
+    #[server(default)] kind: String,
+    #[server(default)] submission: String,
+) -> Result<Message, AppError> {
     let request = request().await?;
-    let message = respond(NewMessage::parse(body, Some(&kind)))?;
+    let message = respond(NewMessage::parse(body, Some(&kind)).and_then(|message| message.with_submission(Some(&submission))))?;
     respond(tickets::add_message(&request.context.pool, &request.caller, &key, &message).await)
 }
 

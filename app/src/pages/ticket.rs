@@ -7,7 +7,7 @@ use crate::components::forms::{FieldError, FormError, action_error, described_by
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
     Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
-    UserReference,
+    UserReference, new_submission_key,
 };
 use crate::error::AppError;
 use crate::functions::tickets::{
@@ -315,6 +315,8 @@ fn ReplyForm(
     let autosave = Autosave::new(form_key, &["body"]);
     let typing = Typing::new(ticket_id);
     let error = action_error(action.value());
+    // While a send is in flight its buttons wait (issue 14).
+    let sending = move || action.pending().get();
     // The reply / internal note switch needs the wasm; without it both buttons do.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -389,6 +391,10 @@ fn ReplyForm(
         let key = key.get_value();
         Suspend::new(async move {
             let draft = draft.await.ok().flatten();
+            // One key per form shown: sending it twice (a double click, a
+            // retry) makes one message; after a send the form is built again
+            // with a new one. The server's key stays in the hydrated page.
+            let submission = new_submission_key();
             view! {
                 <ActionForm
                     action=action
@@ -400,6 +406,7 @@ fn ReplyForm(
                     }
                 >
                     <input type="hidden" name="key" value=key />
+                    <input type="hidden" name="submission" value=submission />
                     <label>{t!(ticket.your_message)}
                         <textarea name="body" required maxlength="20000" rows="5" aria-describedby=described_by(error, "body") aria-invalid=invalid(error, "body") on:keydown=on_keydown on:input=move |event| typing.on_input(&event_target_value(&event))>
                             {draft_field(&draft, "body")}
@@ -410,8 +417,8 @@ fn ReplyForm(
                     <div class="form-actions">
                         {if staff {
                             view! {
-                                <button type="submit" name="kind" value="reply" class:secondary=move || typing.internal.get()>{t!(ticket.send_reply)}</button>
-                                <button type="submit" name="kind" value="internal_note" class="note-button" class:secondary=move || !typing.internal.get()>{t!(ticket.add_note)}</button>
+                                <button type="submit" name="kind" value="reply" class:secondary=move || typing.internal.get() disabled=sending>{t!(ticket.send_reply)}</button>
+                                <button type="submit" name="kind" value="internal_note" class="note-button" class:secondary=move || !typing.internal.get() disabled=sending>{t!(ticket.add_note)}</button>
                                 {move || hydrated.get().then(|| view! {
                                     // No name: it is not sent, it only says what is being written.
                                     <label class="checkbox note-toggle">
@@ -421,7 +428,7 @@ fn ReplyForm(
                                 })}
                             }.into_any()
                         } else {
-                            view! { <button type="submit" name="kind" value="reply">{t!(ticket.send_reply)}</button> }.into_any()
+                            view! { <button type="submit" name="kind" value="reply" disabled=sending>{t!(ticket.send_reply)}</button> }.into_any()
                         }}
                         <DraftIndicator state=autosave.state />
                     </div>

@@ -447,8 +447,13 @@ fn user_reference(id: Option<i64>, username: Option<String>) -> Option<UserRefer
 /// stamps `first_response_at`. Writes `replied` / `note_added` (and
 /// `status_changed`) events and removes the caller's reply draft.
 ///
+/// Idempotent per submission (issue 14): a message sent again by the same
+/// author with the same [`NewMessage::submission`] key returns the message
+/// that key created, changing nothing (however long ago it was sent).
+///
 /// Errors: 401; 404; 403 when a requester writes an internal note; 422 for
-/// an empty or too long body, or a reply on a closed ticket.
+/// an empty or too long body, a reply on a closed ticket, or a submission
+/// key already used for a message on another ticket.
 #[tracing::instrument(skip(pool, caller, message), fields(kind = %message.kind))]
 pub async fn add_message(pool: &PgPool, caller: &Caller, key: &str, message: &NewMessage) -> Result<Message, AppError> {
     caller.user()?;
@@ -456,7 +461,9 @@ pub async fn add_message(pool: &PgPool, caller: &Caller, key: &str, message: &Ne
     let mut fields = FieldErrors::new();
     let body = text::required(&mut fields, "body", &message.body, 1, BODY_MAX);
     AppError::check(fields)?;
-    transaction::run(pool, |transaction| Box::pin(insert_message(transaction, caller, key, kind, &body))).await
+    let submission = message.submission.as_deref();
+    transaction::run(pool, |transaction| Box::pin(insert_message(transaction, caller, key, kind, &body, submission)))
+        .await
 }
 
 /// [`add_message`]'s body (`body` checked), run in its transaction by [`transaction::run`].
@@ -466,9 +473,33 @@ async fn insert_message(
     key: &str,
     kind: MessageKind,
     body: &str,
+    submission: Option<&str>,
 ) -> Result<Message, AppError> {
     let user = caller.user()?;
     let ticket = visible_ticket(transaction, caller, key, true).await?;
+    // Sent before: the ticket's row lock (above) orders the same author's
+    // concurrent submissions, so the second one finds the first here.
+    if let Some(submission) = submission
+        && let Some(sent) = sqlx::query!(
+            r#"select id, ticket_id, kind as "kind: MessageKind", body, created_at as "created_at: DateTime<Utc>"
+             from messages where author_id = $1 and submission_key = $2"#,
+            user.id,
+            submission,
+        )
+        .fetch_optional(&mut *transaction)
+        .await?
+    {
+        if sent.ticket_id != ticket.id {
+            return Err(AppError::field("submission", t!(field.submission_used)));
+        }
+        return Ok(Message {
+            id: sent.id,
+            kind: sent.kind,
+            author: Some(reference_of(user)),
+            body: sent.body,
+            created_at: sent.created_at,
+        });
+    }
     let staff = user.role.is_staff();
     match kind {
         MessageKind::Reply => {}
@@ -480,12 +511,13 @@ async fn insert_message(
         return Err(AppError::field("body", t!(field.ticket_closed)));
     }
     let inserted = sqlx::query!(
-        r#"insert into messages (ticket_id, author_id, kind, body) values ($1, $2, $3, $4)
+        r#"insert into messages (ticket_id, author_id, kind, body, submission_key) values ($1, $2, $3, $4, $5)
          returning id, created_at as "created_at: DateTime<Utc>""#,
         ticket.id,
         user.id,
         kind as MessageKind,
         body,
+        submission,
     )
     .fetch_one(&mut *transaction)
     .await?;

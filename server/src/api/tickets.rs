@@ -12,7 +12,7 @@ use app::t;
 use axum::{
     Router,
     extract::{Path, RawQuery},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     routing::{delete, get, post, put},
 };
 use serde::{Deserialize, Serialize};
@@ -100,12 +100,21 @@ struct MessageBody {
     message: Message,
 }
 
+/// `POST /api/v1/tickets/{id}/messages`. An `Idempotency-Key` header
+/// (draft-ietf-httpapi-idempotency-key-header) names the submission: sent
+/// again by the same user, it answers the message it created (201 again)
+/// instead of creating a second one.
 async fn add_message(
     request: ApiCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Json(input): Json<MessageRequest>,
 ) -> Result<(StatusCode, Json<MessageBody>), ApiError> {
-    let command = NewMessage::parse(input.body, input.kind.as_deref())?;
+    let submission = match headers.get("idempotency-key") {
+        Some(value) => Some(value.to_str().map_err(|_| AppError::field("submission", t!(field.submission_key)))?),
+        None => None,
+    };
+    let command = NewMessage::parse(input.body, input.kind.as_deref())?.with_submission(submission)?;
     let message = tickets::add_message(&request.context.pool, &request.caller, &id, &command).await?;
     Ok((StatusCode::CREATED, Json(MessageBody { message })))
 }
