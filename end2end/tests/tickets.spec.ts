@@ -137,6 +137,42 @@ test('a requester and an agent carry one ticket from creation to closed', async 
   await agent.context().close();
 });
 
+test('sending empties the box, and one form sent twice makes one reply', async ({ page }) => {
+  // Issue 14: the text used to stay in the box after "Send reply", and a
+  // second click sent it again.
+  await freshRequester(page);
+  const reference = await openTicket(page, `Lost parcel ${Date.now()}`, 'It never came.');
+  const form = page.locator('form.reply-form');
+  const box = form.locator('textarea[name=body]');
+  const replies = page.locator('.message.reply .message-body');
+  await box.fill('Any news on my parcel?');
+  if (isHydrated()) await expect(form.locator('.draft-status')).toHaveAttribute('data-state', 'saved');
+  const submission = await form.locator('input[name=submission]').inputValue();
+  expect(submission).toMatch(/^[0-9a-f]{32}$/);
+  await form.getByRole('button', { name: t('ticket.send_reply') }).click();
+  await expect(replies).toHaveText(['Any news on my parcel?']);
+  await expect(box).toHaveValue('');
+  // The form shown now is a new submission.
+  await expect(form.locator('input[name=submission]')).not.toHaveValue(submission);
+
+  // The same submission once more (a retry after a timeout): still one reply.
+  const again = await page.request.post('/fn/add_message', {
+    form: { key: reference, body: 'Any news on my parcel?', kind: 'reply', submission },
+    headers: { ...sameOrigin(), Accept: 'application/json' },
+  });
+  expect(again.status()).toBe(200);
+  // A double click on Send: one reply too.
+  await box.fill('It is urgent.');
+  await form.getByRole('button', { name: t('ticket.send_reply') }).dblclick();
+  await expect(replies).toHaveText(['Any news on my parcel?', 'It is urgent.']);
+  await expect(box).toHaveValue('');
+
+  // Reloaded: the same two replies, and no draft left in the box.
+  await visit(page, `/tickets/${reference}`);
+  await expect(replies).toHaveText(['Any news on my parcel?', 'It is urgent.']);
+  await expect(box).toHaveValue('');
+});
+
 test('dashboard filters live in the URL', async ({ page }) => {
   await logInAs(page, DEMO.alice);
   await visit(page, '/tickets');
