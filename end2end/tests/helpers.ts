@@ -5,7 +5,7 @@
 // The helpers work in both; synchronisation is always on something visible in
 // the page, never on sleeps.
 
-import { expect, test, type Page, type Response } from '@playwright/test';
+import { expect, test, type Locator, type Page, type Response } from '@playwright/test';
 import { language, t } from './i18n';
 import { FIRST_PORT } from './ports';
 
@@ -173,4 +173,29 @@ export async function logOut(page: Page): Promise<void> {
   await header(page).getByRole('button', { name: t('header.log_out') }).click();
   await expect(headerLogInLink(page)).toBeVisible();
   await expect(headerUsername(page)).toHaveCount(0);
+}
+
+/**
+ * Does an action that asks first (the app's `ConfirmSubmit`): `label` in
+ * `scope` opens the question (a modal dialog when hydrated, a disclosure
+ * without JavaScript), then `confirm` answers yes. Returns nothing: wait on
+ * what the action changes.
+ */
+export async function confirmAction(page: Page, scope: Locator, label: string, confirm: string): Promise<void> {
+  const question = await openConfirmation(page, scope, label);
+  await question.getByRole('button', { name: confirm, exact: true }).click();
+}
+
+/** Opens the question of an action that asks first; returns where its buttons are. */
+export async function openConfirmation(page: Page, scope: Locator, label: string): Promise<Locator> {
+  if (isHydrated()) {
+    await scope.getByRole('button', { name: label, exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: label, exact: true });
+    await expect(dialog).toBeVisible();
+    return dialog;
+  }
+  await scope.locator('details.confirm > summary', { hasText: label }).click();
+  const panel = scope.locator('details.confirm[open] .confirm-panel');
+  await expect(panel).toBeVisible();
+  return panel;
 }

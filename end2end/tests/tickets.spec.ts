@@ -3,7 +3,18 @@
 // hydrated and without JavaScript unless it needs the wasm.
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DEMO, isHydrated, languageContext, newUser, sameOrigin, t, visit, waitForHydration } from './helpers';
+import {
+  DEMO,
+  confirmAction,
+  isHydrated,
+  languageContext,
+  newUser,
+  openConfirmation,
+  sameOrigin,
+  t,
+  visit,
+  waitForHydration,
+} from './helpers';
 
 /** Registers a fresh requester through the JSON API and logs `page` in as them. */
 async function freshRequester(page: Page): Promise<string> {
@@ -112,8 +123,17 @@ test('a requester and an agent carry one ticket from creation to closed', async 
   await agent.getByRole('button', { name: t('ticket.set_status') }).click();
   await expect(status(agent)).toHaveAttribute('data-status', 'resolved');
 
+  // Closing asks first (issue 14); saying no changes nothing.
   await visit(page, `/tickets/${reference}`);
-  await page.getByRole('button', { name: t('ticket.close') }).click();
+  const controls = page.locator('.controls');
+  const question = await openConfirmation(page, controls, t('ticket.close'));
+  await expect(question).toContainText(t('ticket.close_question', { reference }));
+  if (isHydrated()) {
+    await question.getByRole('button', { name: t('common.cancel'), exact: true }).click();
+    await expect(question).toBeHidden();
+  }
+  await expect(status(page)).toHaveAttribute('data-status', 'resolved');
+  await confirmAction(page, controls, t('ticket.close'), t('ticket.close_confirm'));
   await expect(status(page)).toHaveAttribute('data-status', 'closed');
 
   // The agent's timeline shows every step, in order.
@@ -146,6 +166,8 @@ test('sending empties the box, and one form sent twice makes one reply', async (
   const box = form.locator('textarea[name=body]');
   const replies = page.locator('.message.reply .message-body');
   await box.fill('Any news on my parcel?');
+  // What is typed is plain text, not the bold of its label.
+  await expect(box).toHaveCSS('font-weight', '400');
   if (isHydrated()) await expect(form.locator('.draft-status')).toHaveAttribute('data-state', 'saved');
   const submission = await form.locator('input[name=submission]').inputValue();
   expect(submission).toMatch(/^[0-9a-f]{32}$/);

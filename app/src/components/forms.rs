@@ -87,3 +87,63 @@ pub fn ErrorSummary(error: Signal<Option<AppError>>, labels: Vec<(&'static str, 
         })
     }
 }
+
+/// A submit button that asks first (issue 14: "Close ticket" and "Delete"
+/// acted at once). Put it inside the form it submits, in place of its
+/// submit button.
+///
+/// Hydrated, the button opens a modal `<dialog>` with `question`, a
+/// `confirm` button that submits the form and Cancel (or Esc). Without the
+/// wasm (and while hydrating) it is a disclosure (`<details>`): its summary
+/// `label` reveals the same question and `confirm` button, so the form is
+/// never sent by the first click. Both keep the form's other fields.
+#[component]
+pub fn ConfirmSubmit(
+    /// What the first button says ("Close ticket").
+    label: String,
+    /// What is asked ("Close SUP-0042? ...").
+    question: String,
+    /// What the confirming button says ("Yes, close it").
+    confirm: String,
+) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let open = move |_| {
+        if let Some(dialog) = dialog.get() {
+            let _ = dialog.show_modal();
+        }
+    };
+    let close = move |_| {
+        if let Some(dialog) = dialog.get() {
+            dialog.close();
+        }
+    };
+    move || {
+        let (label, question, confirm) = (label.clone(), question.clone(), confirm.clone());
+        if hydrated.get() {
+            view! {
+                <button type="button" class="secondary" aria-haspopup="dialog" on:click=open>{label.clone()}</button>
+                <dialog node_ref=dialog class="confirm-dialog" aria-label=label>
+                    <p>{question}</p>
+                    <div class="form-actions">
+                        <button type="submit" class="danger" on:click=close>{confirm}</button>
+                        <button type="button" class="secondary" on:click=close>{crate::t!(common.cancel)}</button>
+                    </div>
+                </dialog>
+            }
+            .into_any()
+        } else {
+            view! {
+                <details class="confirm">
+                    <summary class="button secondary">{label}</summary>
+                    <div class="confirm-panel">
+                        <p>{question}</p>
+                        <button type="submit" class="danger">{confirm}</button>
+                    </div>
+                </details>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `/admin/catalog`: queues (name, colour, open-ticket limit, active) and
 //! categories (name, active, delete when unused).
 
-use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
+use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
 use crate::functions::catalog::{
@@ -145,6 +145,7 @@ fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
 
 #[component]
 fn CategoryRow(category: Category, actions: CatalogActions) -> impl IntoView {
+    let delete_question = t!(catalog.delete_question, name = category.name.clone()).to_string();
     view! {
         <tr data-category=category.slug.clone()>
             <td>{category.slug.clone()}</td>
@@ -159,7 +160,11 @@ fn CategoryRow(category: Category, actions: CatalogActions) -> impl IntoView {
             <td>
                 <ActionForm action=actions.delete_category attr:class="inline-form">
                     <input type="hidden" name="id" value=category.id />
-                    <button type="submit" class="secondary">{t!(common.delete)}</button>
+                    <ConfirmSubmit
+                        label=t!(common.delete).to_string()
+                        question=delete_question
+                        confirm=t!(catalog.delete_confirm).to_string()
+                    />
                 </ActionForm>
             </td>
         </tr>

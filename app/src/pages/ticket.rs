@@ -3,7 +3,7 @@
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::{FullTime, PriorityBadge, StatusBadge};
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
     Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
@@ -458,7 +458,11 @@ fn RequesterControls(key: String, status: Memo<Status>, actions: Actions) -> imp
                     <ActionForm action=actions.status attr:class="inline-form">
                         <input type="hidden" name="key" value=close_key.clone() />
                         <input type="hidden" name="status" value="closed" />
-                        <button type="submit" class="secondary">{t!(ticket.close)}</button>
+                        <ConfirmSubmit
+                            label=t!(ticket.close).to_string()
+                            question=t!(ticket.close_question, reference = close_key.clone()).to_string()
+                            confirm=t!(ticket.close_confirm).to_string()
+                        />
                     </ActionForm>
                 })}
                 {status.is_done().then(|| view! {
