@@ -213,7 +213,11 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
                     pool,
                     agent,
                     &key,
-                    &NewMessage { body: "Could you send us the tracking number?".into(), kind: MessageKind::Reply, submission: None },
+                    &NewMessage {
+                        body: "Could you send us the tracking number?".into(),
+                        kind: MessageKind::Reply,
+                        submission: None,
+                    },
                 )
                 .await
                 .map_err(fail)?;

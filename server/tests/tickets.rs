@@ -1697,7 +1697,12 @@ async fn a_submission_sent_twice_makes_one_message(pool: PgPool) {
     }
 
     // The reply form's hidden field: the second submit of one form is the first one.
-    let form = [("key", reference.as_str()), ("body", "Hello again"), ("kind", "reply"), ("submission", "form-0123456789abcdef")];
+    let form = [
+        ("key", reference.as_str()),
+        ("body", "Hello again"),
+        ("kind", "reply"),
+        ("submission", "form-0123456789abcdef"),
+    ];
     let (status, sent) = app.server_fn(&cast.owner, "add_message", &form).await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     let (status, resent) = app.server_fn(&cast.owner, "add_message", &form).await;

@@ -90,7 +90,8 @@ pub async fn add_message(
     #[server(default)] submission: String,
 ) -> Result<Message, AppError> {
     let request = request().await?;
-    let message = respond(NewMessage::parse(body, Some(&kind)).and_then(|message| message.with_submission(Some(&submission))))?;
+    let message =
+        respond(NewMessage::parse(body, Some(&kind)).and_then(|message| message.with_submission(Some(&submission))))?;
     respond(tickets::add_message(&request.context.pool, &request.caller, &key, &message).await)
 }
 
