@@ -194,8 +194,9 @@ export async function openConfirmation(page: Page, scope: Locator, label: string
     await expect(dialog).toBeVisible();
     return dialog;
   }
-  await scope.locator('details.confirm > summary', { hasText: label }).click();
+  // A disclosure: its summary opens it (and a second click would close it).
   const panel = scope.locator('details.confirm[open] .confirm-panel');
+  if ((await panel.count()) === 0) await scope.locator('details.confirm > summary', { hasText: label }).click();
   await expect(panel).toBeVisible();
   return panel;
 }

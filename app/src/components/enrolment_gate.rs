@@ -18,7 +18,7 @@ pub const ENROLMENT_PATH: &str = "/settings#two-factor";
 pub fn EnrolmentGate() -> impl IntoView {
     let AuthVersion(version) = expect_context::<AuthVersion>();
     let LogOutAction(log_out) = expect_context::<LogOutAction>();
-    let must_enrol = Resource::new(
+    let must_enrol = Resource::new_blocking(
         move || (version.get(), log_out.version().get()),
         |_| async move { must_enrol_two_factor().await.unwrap_or(false) },
     );

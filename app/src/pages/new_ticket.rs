@@ -19,7 +19,7 @@ pub fn NewTicketPage() -> impl IntoView {
     let action = ServerAction::<CreateTicket>::new();
     let error = action_error(action.value());
     let options = Resource::new_blocking(|| (), |_| load_ticket_options());
-    let draft = Resource::new(|| (), |_| get_draft("new_ticket".into()));
+    let draft = Resource::new_blocking(|| (), |_| get_draft("new_ticket".into()));
     let autosave = Autosave::new("new_ticket".into(), DRAFT_FIELDS);
 
     view! {

@@ -308,7 +308,7 @@ fn ReplyForm(
     action: ServerAction<AddMessage>,
 ) -> impl IntoView {
     let form_key = format!("reply:{ticket_id}");
-    let draft = Resource::new(move || action.version().get(), {
+    let draft = Resource::new_blocking(move || action.version().get(), {
         let form_key = form_key.clone();
         move |_| get_draft(form_key.clone())
     });

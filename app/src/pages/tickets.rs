@@ -101,7 +101,7 @@ pub fn TicketListPage() -> impl IntoView {
     // Transition, which then rendered an empty page (leptos' Suspense
     // task-tracking race, leptos issues #4578 and #4851).
     let options = Resource::new_blocking(|| (), |_| load_ticket_options());
-    let counts = Resource::new(move || refresh.get(), |_| status_counts());
+    let counts = Resource::new_blocking(move || refresh.get(), |_| status_counts());
     crate::components::shortcuts::dashboard_shortcuts();
 
     view! {

@@ -22,7 +22,7 @@ pub struct UnreadNotifications(pub Resource<i64>);
 pub fn provide(session: &SessionState, live: Live) {
     let notification_version = RwSignal::new(0_u64);
     let (log_out, auth_version) = (session.log_out.0, session.auth_version.0);
-    let unread = Resource::new(
+    let unread = Resource::new_blocking(
         move || {
             (
                 log_out.version().get(),
