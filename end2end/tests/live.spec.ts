@@ -376,6 +376,10 @@ test('the dashboard gets new rows in place and the tab title counts unread ticke
   await expect(toast.getByRole('link')).toHaveText(t('toast.replied', { reference: ticket.reference, actor: requester.username }));
   await expect(toast).toHaveAttribute('role', 'status');
   await expect(page).toHaveTitle(`(1) ${t('tickets.dashboard')} · Guichet`);
+  // The header's count says what it counts, to screen readers and in its tooltip.
+  const said = t('live.unread_activity', { count: 1, references: ticket.reference });
+  await expect(page.getByTestId('unread-count')).toHaveAttribute('title', said);
+  await expect(page.getByTestId('unread-count').locator('.visually-hidden')).toHaveText(said);
   await expect(search).toHaveValue('half typed');
   await expectNoReload(page);
 

@@ -64,6 +64,9 @@ test("an agent's replies light the requester's bell; the inbox marks them read",
   const subject = `Black screen ${Date.now()}`;
   const reference = await openTicket(page, subject);
   await expect(bellCount(page)).toBeHidden();
+  // The bell is an SVG icon, not an emoji that needs a font (issue 14).
+  await expect(header(page).locator('a.bell svg')).toHaveCount(1);
+  await expect(header(page).locator('a.bell')).not.toContainText('🔔');
 
   const agent = await secondBrowser(browser, baseURL);
   const loggedIn = await agent.request.post('/api/v1/auth/login', { data: DEMO.alice, headers: sameOrigin() });

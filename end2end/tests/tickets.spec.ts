@@ -89,6 +89,10 @@ test('a requester and an agent carry one ticket from creation to closed', async 
   await expect(page.locator('.ticket-side dd.category')).toHaveText('Technical issue');
   await expect(page.locator('.ticket-heading .badges')).toContainText('Technical issue');
   await expect(page.locator('article.ticket')).not.toContainText('technical_issue');
+  // The queue by its name, with the colour its admins chose.
+  const queue = page.locator('.ticket-side dd.queue .queue-badge');
+  await expect(queue).toHaveText('Support');
+  await expect(queue.locator('.swatch')).toHaveCSS('background-color', 'rgb(88, 101, 242)');
 
   const agent = await secondBrowser(browser, baseURL);
   await logInAs(agent, DEMO.alice);
@@ -208,8 +212,12 @@ test('dashboard filters live in the URL', async ({ page }) => {
   // Only the filters that are set: no empty parameter, no stray `&=` (issue 14).
   await expect(page).not.toHaveURL(/[?&][^=&]*=(&|$)/);
   const rows = page.locator('table.tickets-table tbody tr');
-  await expect(rows.filter({ hasText: 'Double charge on invoice 2026-114' })).toHaveCount(1);
+  const invoice = rows.filter({ hasText: 'Double charge on invoice 2026-114' });
+  await expect(invoice).toHaveCount(1);
   await expect(rows.filter({ hasText: 'Bot crashes on /play' })).toHaveCount(0);
+  // Each row names its queue (issue 14), not its slug.
+  await expect(invoice.locator('.queue-badge .swatch')).toHaveCount(1);
+  await expect(invoice.locator('.queue-badge')).not.toHaveText(/^[a-z_]+$/);
   for (const badge of await rows.locator('[data-priority]').all()) {
     await expect(badge).toHaveAttribute('data-priority', 'urgent');
   }

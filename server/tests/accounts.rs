@@ -59,6 +59,34 @@ async fn duplicate_username_and_email_in_another_case_give_field_errors(pool: Pg
     assert_eq!(users, 1, "nothing was created by the refused registrations");
 }
 
+/// Issue 14: registration said one thing at a time. Both names taken, and a
+/// bad password besides: one answer gives all three reasons.
+#[sqlx::test(migrations = false)]
+async fn a_refused_registration_gives_every_reason_at_once(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    assert_eq!(register(&app, "martin", "martin@example.test").await.0, StatusCode::CREATED);
+
+    let (status, body) = register(&app, "Martin", "MARTIN@example.test").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["fields"]["username"], "is already taken");
+    assert_eq!(body["error"]["fields"]["email"], "is already registered");
+
+    let response = app
+        .browser()
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"username": "martin", "email": "martin@example.test", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let fields = body["error"]["fields"].as_object().unwrap();
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["email", "password", "username"], "{body}");
+    assert_eq!(fields["username"], "is already taken");
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(users, 1);
+}
+
 #[sqlx::test(migrations = false)]
 async fn bad_registrations_name_each_bad_field(pool: PgPool) {
     let app = TestApp::spawn(pool).await;

@@ -136,6 +136,25 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
     view! { <span class=format!("badge status-{}", status.as_str()) data-status=status.as_str()>{status.label()}</span> }
 }
 
+/// A queue by its name, with the colour its admins gave it (a swatch beside
+/// the name, so the colour is never the only sign). `queue` is a slug;
+/// `queues` the catalogue ([`crate::domain::TicketOptions::queues`]). A slug
+/// the catalogue does not know (a queue since removed) shows its words.
+#[component]
+pub fn QueueBadge(queue: String, queues: Vec<crate::domain::Queue>) -> impl IntoView {
+    let known = queues.into_iter().find(|known| known.slug == queue);
+    let (name, color) = match known {
+        Some(known) => (known.name, Some(known.color)),
+        None => (queue.replace(['_', '-'], " "), None),
+    };
+    view! {
+        <span class="badge queue-badge" data-queue=queue>
+            {color.map(|color| view! { <span class="swatch" aria-hidden="true" style:background-color=color></span> })}
+            {name}
+        </span>
+    }
+}
+
 /// A coloured priority badge with its name.
 #[component]
 pub fn PriorityBadge(priority: Priority) -> impl IntoView {

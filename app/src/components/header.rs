@@ -80,7 +80,8 @@ fn bell(count: i64) -> impl IntoView {
     let label = if count == 0 { t!(header.notifications).to_string() } else { t!(header.unread, count = count) };
     view! {
         <A href="/notifications" attr:class="bell" attr:aria-label=label.clone() attr:title=label>
-            <span aria-hidden="true">"🔔"</span>
+            // An SVG from the Lucide set (icondata), not an emoji that needs a font.
+            <span class="icon" aria-hidden="true"><leptos_icons::Icon icon=icondata::LuBell /></span>
             <span class="notification-count" data-testid="notification-count" hidden=count == 0>
                 {count}
             </span>

@@ -2,7 +2,7 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{FullTime, PriorityBadge, StatusBadge};
+use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge};
 use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
@@ -177,7 +177,6 @@ fn TicketView(
         Some(options) => (options.queues.clone(), options.categories.clone()),
         None => (Vec::new(), Vec::new()),
     };
-    let queue = queues.iter().find(|known| known.slug == queue).map(|known| known.name.clone()).unwrap_or(queue);
     let category_name = move || {
         let slug = category.get();
         categories
@@ -225,7 +224,7 @@ fn TicketView(
                     <dl class="details">
                         <dt>{t!(ticket.status)}</dt><dd>{move || view! { <StatusBadge status=status.get() /> }}</dd>
                         <dt>{t!(ticket.priority)}</dt><dd>{move || view! { <PriorityBadge priority=priority.get() /> }}</dd>
-                        <dt>{t!(ticket.queue)}</dt><dd>{queue}</dd>
+                        <dt>{t!(ticket.queue)}</dt><dd class="queue"><QueueBadge queue=queue queues=queues /></dd>
                         <dt>{t!(ticket.category)}</dt><dd class="category">{category_name}</dd>
                         <dt>{t!(ticket.requester)}</dt><dd>{requester.username.clone()}</dd>
                         {requester_discord.map(|discord| {

@@ -3,9 +3,9 @@
 //! restores them) and work with and without wasm. Live events update the
 //! list in place.
 
-use crate::components::format::{PriorityBadge, RelativeTime, StatusBadge, number};
+use crate::components::format::{PriorityBadge, QueueBadge, RelativeTime, StatusBadge, number};
 use crate::components::live::{Live, held_until, throttled};
-use crate::domain::{Priority, Status, StatusCount, Ticket, TicketOptions, TicketPage, TicketQuery};
+use crate::domain::{Priority, Queue, Status, StatusCount, Ticket, TicketOptions, TicketPage, TicketQuery};
 use crate::error::AppError;
 use crate::functions::tickets::{list_tickets, load_ticket_options, status_counts};
 use crate::pages::errors::ErrorPage;
@@ -143,6 +143,7 @@ pub fn TicketListPage() -> impl IntoView {
                     Frame::Failed(error) => view! { <ErrorPage error /> }.into_any(),
                     Frame::Ready { staff, options } => {
                         Effect::new(move |_| shown.set(true));
+                        let queues = StoredValue::new(options.queues.clone());
                         let title = if staff { t!(tickets.dashboard) } else { t!(tickets.mine) };
                         let next_href = move || {
                             next_cursor.get().map(|cursor| {
@@ -185,7 +186,7 @@ pub fn TicketListPage() -> impl IntoView {
                             {move || if empty.get() {
                                 view! { <p class="empty">{t!(tickets.empty)}</p> }.into_any()
                             } else {
-                                view! { <TicketTable tickets staff /> }.into_any()
+                                view! { <TicketTable tickets staff queues=queues.get_value() /> }.into_any()
                             }}
                             <nav class="pager">
                                 {move || query.with(|query| query.cursor.is_some()).then(|| view! { <a href="/tickets" class="button secondary">{t!(tickets.first_page)}</a> })}
@@ -277,13 +278,15 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
 }
 
 #[component]
-fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool) -> impl IntoView {
+fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: Vec<Queue>) -> impl IntoView {
+    let queues = StoredValue::new(queues);
     view! {
         <table class="data-table tickets-table">
             <thead>
                 <tr>
                     <th scope="col">{t!(ticket.ticket)}</th>
                     <th scope="col">{t!(ticket.subject)}</th>
+                    <th scope="col">{t!(ticket.queue)}</th>
                     <th scope="col">{t!(ticket.status)}</th>
                     <th scope="col">{t!(ticket.priority)}</th>
                     {staff.then(|| view! { <th scope="col">{t!(ticket.requester)}</th><th scope="col">{t!(ticket.assignee)}</th> })}
@@ -300,6 +303,7 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool) -> impl IntoView {
                             <tr data-reference=ticket.reference.clone()>
                                 <td><a href=href.clone()>{ticket.reference.clone()}</a></td>
                                 <td><a href=href class="subject">{ticket.subject.clone()}</a></td>
+                                <td><QueueBadge queue=ticket.queue.clone() queues=queues.get_value() /></td>
                                 <td><StatusBadge status=ticket.status /></td>
                                 <td><PriorityBadge priority=ticket.priority /></td>
                                 {staff.then(|| view! {

@@ -111,7 +111,21 @@ pub fn password_problem(password: &str, username: &str, email: &str) -> Option<S
 /// naming `username` or `email` when one is already registered (any case).
 #[tracing::instrument(skip_all, fields(username = %input.username))]
 pub async fn register(pool: &PgPool, input: &Registration) -> Result<User, AppError> {
-    let input = validate_registration(input)?;
+    // Every reason in one answer (issue 14): the form's own problems and the
+    // username or email already taken, so that one try shows all to fix.
+    let checked = validate_registration(input);
+    let taken = taken_names(pool, input.username.trim(), &input.email.trim().to_lowercase()).await?;
+    let input = match checked {
+        Ok(input) if taken.is_empty() => input,
+        Ok(_) => return Err(AppError::Conflict { message: t!(errors.validation).into(), fields: taken }),
+        Err(AppError::Validation { message, mut fields }) => {
+            for (field, reason) in taken {
+                fields.entry(field).or_insert(reason);
+            }
+            return Err(AppError::Validation { message, fields });
+        }
+        Err(error) => return Err(error),
+    };
     let password_hash = passwords::hash(input.password.clone()).await?;
     let language = crate::i18n::code(crate::i18n::language());
     insert_user(pool, &input, &password_hash, Role::Requester, Some(language)).await
@@ -139,6 +153,29 @@ async fn insert_user(
     .fetch_one(executor)
     .await
     .map_err(duplicate_user_error)
+}
+
+/// `username` and `email` as field errors when an account already has them
+/// (compared as the unique indexes do, case-insensitively); empty when both
+/// are free. Two registrations racing for one name are still told apart by
+/// the unique indexes ([`duplicate_user_error`]).
+async fn taken_names(pool: &PgPool, username: &str, email: &str) -> Result<FieldErrors, AppError> {
+    let taken = sqlx::query!(
+        r#"select exists (select 1 from users where username = $1::text::citext) as "username!",
+                  exists (select 1 from users where email = $2::text::citext) as "email!""#,
+        username,
+        email,
+    )
+    .fetch_one(pool)
+    .await?;
+    let mut fields = FieldErrors::new();
+    if taken.username {
+        fields.insert("username".into(), t!(field.username_taken).into());
+    }
+    if taken.email {
+        fields.insert("email".into(), t!(field.email_taken).into());
+    }
+    Ok(fields)
 }
 
 /// Maps the unique constraints of `users` to field errors, by constraint name.

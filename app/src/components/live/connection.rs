@@ -98,12 +98,18 @@ pub fn LiveConnection() -> impl IntoView {
                 {t!(live.reconnecting)}
             </span>
         })}
-        {move || (live.unread_count() > 0).then(|| view! {
-            <span class="unread-count" data-testid="unread-count" title=move || {
-                live.unread.with(|unread| t!(live.activity_on, references = unread.values().cloned().collect::<Vec<_>>().join(", ")))
-            }>
-                {move || live.unread_count()}
-            </span>
+        {move || (live.unread_count() > 0).then(|| {
+            // Said in words to screen readers and in the tooltip, not only as a number.
+            let label = move || {
+                let references = live.unread.with(|unread| unread.values().cloned().collect::<Vec<_>>().join(", "));
+                t!(live.unread_activity, count = live.unread_count(), references = references)
+            };
+            view! {
+                <span class="unread-count" data-testid="unread-count" title=label>
+                    <span aria-hidden="true">{move || live.unread_count()}</span>
+                    <span class="visually-hidden">{label}</span>
+                </span>
+            }
         })}
         <div class="toasts" aria-live="polite">
             <For
