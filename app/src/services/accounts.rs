@@ -114,7 +114,12 @@ pub async fn register(pool: &PgPool, input: &Registration) -> Result<User, AppEr
     // Every reason in one answer (issue 14): the form's own problems and the
     // username or email already taken, so that one try shows all to fix.
     let checked = validate_registration(input);
-    let taken = taken_names(pool, input.username.trim(), &input.email.trim().to_lowercase()).await?;
+    // Only names that are well formed are looked up (a NUL never reaches the database).
+    let refused = checked.as_ref().err().map(AppError::fields).unwrap_or_default();
+    let email = input.email.trim().to_lowercase();
+    let username = Some(input.username.trim()).filter(|_| !refused.contains_key("username"));
+    let email = Some(email.as_str()).filter(|_| !refused.contains_key("email"));
+    let taken = taken_names(pool, username, email).await?;
     let input = match checked {
         Ok(input) if taken.is_empty() => input,
         Ok(_) => return Err(AppError::Conflict { message: t!(errors.validation).into(), fields: taken }),
@@ -155,11 +160,15 @@ async fn insert_user(
     .map_err(duplicate_user_error)
 }
 
-/// `username` and `email` as field errors when an account already has them
-/// (compared as the unique indexes do, case-insensitively); empty when both
-/// are free. Two registrations racing for one name are still told apart by
-/// the unique indexes ([`duplicate_user_error`]).
-async fn taken_names(pool: &PgPool, username: &str, email: &str) -> Result<FieldErrors, AppError> {
+/// `username` and `email` (each when given, already checked) as field
+/// errors when an account already has them (compared as the unique indexes
+/// do, case-insensitively); empty when they are free. Two registrations
+/// racing for one name are still told apart by the unique indexes
+/// ([`duplicate_user_error`]).
+async fn taken_names(pool: &PgPool, username: Option<&str>, email: Option<&str>) -> Result<FieldErrors, AppError> {
+    if username.is_none() && email.is_none() {
+        return Ok(FieldErrors::new());
+    }
     let taken = sqlx::query!(
         r#"select exists (select 1 from users where username = $1::text::citext) as "username!",
                   exists (select 1 from users where email = $2::text::citext) as "email!""#,
