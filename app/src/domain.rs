@@ -590,19 +590,25 @@ pub const SUBMISSION_KEY_LENGTH: std::ops::RangeInclusive<usize> = 16..=64;
 
 /// A fresh submission key for a form ([`NewMessage::submission`]): 128
 /// random bits in hex (32 characters), from the browser's
-/// `crypto.getRandomValues` or the server's random generator.
+/// `crypto.getRandomValues` or the server's random generator; empty (no
+/// key, so no deduplication) when the browser gives no randomness, never a
+/// key two forms could share.
 pub fn new_submission_key() -> String {
     let mut bytes = [0u8; 16];
     #[cfg(feature = "hydrate")]
-    {
-        if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
-            let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-        }
-    }
+    let random = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
     #[cfg(all(feature = "ssr", not(feature = "hydrate")))]
-    {
+    let random = {
         use rand::RngCore;
         rand::thread_rng().fill_bytes(&mut bytes);
+        true
+    };
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let random = false;
+    if !random {
+        return String::new();
     }
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

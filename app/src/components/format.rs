@@ -141,11 +141,13 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
 /// `queues` the catalogue ([`crate::domain::TicketOptions::queues`]). A slug
 /// the catalogue does not know (a queue since removed) shows its words.
 #[component]
-pub fn QueueBadge(queue: String, queues: Vec<crate::domain::Queue>) -> impl IntoView {
-    let known = queues.into_iter().find(|known| known.slug == queue);
+pub fn QueueBadge(queue: String, queues: StoredValue<Vec<crate::domain::Queue>>) -> impl IntoView {
+    let known = queues.with_value(|queues| {
+        queues.iter().find(|known| known.slug == queue).map(|known| (known.name.clone(), known.color.clone()))
+    });
     let (name, color) = match known {
-        Some(known) => (known.name, Some(known.color)),
-        None => (queue.replace(['_', '-'], " "), None),
+        Some((name, color)) => (name, Some(color)),
+        None => (slug_words(&queue), None),
     };
     view! {
         <span class="badge queue-badge" data-queue=queue>
@@ -153,6 +155,11 @@ pub fn QueueBadge(queue: String, queues: Vec<crate::domain::Queue>) -> impl Into
             {name}
         </span>
     }
+}
+
+/// A slug in words, for one the catalogue no longer names: `product_issue` → "product issue".
+pub fn slug_words(slug: &str) -> String {
+    slug.replace(['_', '-'], " ")
 }
 
 /// A coloured priority badge with its name.

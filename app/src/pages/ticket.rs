@@ -2,7 +2,7 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge};
+use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, slug_words};
 use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
@@ -183,8 +183,9 @@ fn TicketView(
             .iter()
             .find(|known| known.slug == slug)
             .map(|known| known.name.clone())
-            .unwrap_or_else(|| slug.replace('_', " "))
+            .unwrap_or_else(|| slug_words(&slug))
     };
+    let queues = StoredValue::new(queues);
     let staff = user.role.is_staff();
     let key = reference.clone();
     let page_error = actions.error();

@@ -186,7 +186,7 @@ pub fn TicketListPage() -> impl IntoView {
                             {move || if empty.get() {
                                 view! { <p class="empty">{t!(tickets.empty)}</p> }.into_any()
                             } else {
-                                view! { <TicketTable tickets staff queues=queues.get_value() /> }.into_any()
+                                view! { <TicketTable tickets staff queues /> }.into_any()
                             }}
                             <nav class="pager">
                                 {move || query.with(|query| query.cursor.is_some()).then(|| view! { <a href="/tickets" class="button secondary">{t!(tickets.first_page)}</a> })}
@@ -278,8 +278,7 @@ fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl In
 }
 
 #[component]
-fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: Vec<Queue>) -> impl IntoView {
-    let queues = StoredValue::new(queues);
+fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: StoredValue<Vec<Queue>>) -> impl IntoView {
     view! {
         <table class="data-table tickets-table">
             <thead>
@@ -303,7 +302,7 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: Vec<Queue>) -> i
                             <tr data-reference=ticket.reference.clone()>
                                 <td><a href=href.clone()>{ticket.reference.clone()}</a></td>
                                 <td><a href=href class="subject">{ticket.subject.clone()}</a></td>
-                                <td><QueueBadge queue=ticket.queue.clone() queues=queues.get_value() /></td>
+                                <td><QueueBadge queue=ticket.queue.clone() queues /></td>
                                 <td><StatusBadge status=ticket.status /></td>
                                 <td><PriorityBadge priority=ticket.priority /></td>
                                 {staff.then(|| view! {
