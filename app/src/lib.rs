@@ -10,6 +10,7 @@ pub mod functions;
 pub mod i18n;
 pub mod pages;
 pub mod providers;
+pub mod reactive;
 #[cfg(feature = "ssr")]
 pub mod services;
 

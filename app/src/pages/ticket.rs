@@ -15,6 +15,7 @@ use crate::functions::tickets::{
 };
 use crate::pages::errors::ErrorPage;
 use crate::providers::CurrentUser;
+use crate::reactive::resource_memo;
 use crate::t;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -106,11 +107,11 @@ fn TicketScreen(key: String) -> impl IntoView {
                 // ticket update the details in place instead of rebuilding it.
                 //
                 // The last detail loaded; a failed refetch (offline) keeps the page as it was.
-                let latest = Memo::new(move |previous: Option<&Option<TicketDetail>>| match detail.get() {
+                let latest = resource_memo(move |previous: Option<&Option<TicketDetail>>| match detail.get() {
                     Some(Ok(detail)) => Some(detail),
                     _ => previous.cloned().flatten(),
                 });
-                let frame = Memo::new(move |previous: Option<&Frame>| {
+                let frame = resource_memo(move |previous: Option<&Frame>| {
                     let (Some(result), Some(user), Some(options)) = (detail.get(), user.get(), options.get()) else {
                         return previous.cloned().unwrap_or(Frame::Loading);
                     };
@@ -142,7 +143,7 @@ fn TicketScreen(key: String) -> impl IntoView {
 #[component]
 fn TicketView(
     first: TicketDetail,
-    detail: Memo<Option<TicketDetail>>,
+    detail: Signal<Option<TicketDetail>>,
     user: User,
     options: Option<TicketOptions>,
     actions: Actions,

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::functions::tickets::{list_tickets, load_ticket_options, status_counts};
 use crate::pages::errors::ErrorPage;
 use crate::providers::CurrentUser;
+use crate::reactive::resource_memo;
 use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -111,7 +112,7 @@ pub fn TicketListPage() -> impl IntoView {
                 // register with it (the server waits for them). The page
                 // itself depends on `frame` only: refetches update the rows
                 // and counts in place instead of rebuilding it.
-                let frame = Memo::new(move |previous: Option<&Frame>| {
+                let frame = resource_memo(move |previous: Option<&Frame>| {
                     let (Some(user), Some(options), Some(page)) = (user.get(), options.get(), page.get()) else {
                         return previous.cloned().unwrap_or(Frame::Loading);
                     };
@@ -123,7 +124,7 @@ pub fn TicketListPage() -> impl IntoView {
                     }
                 });
                 // The last page loaded (kept while a refetch fails).
-                let latest = Memo::new(move |previous: Option<&Option<TicketPage>>| match page.get() {
+                let latest = resource_memo(move |previous: Option<&Option<TicketPage>>| match page.get() {
                     Some(Ok(page)) => Some(page),
                     _ => previous.cloned().flatten(),
                 });
@@ -134,7 +135,7 @@ pub fn TicketListPage() -> impl IntoView {
                 let next_cursor = Memo::new(move |_| {
                     latest.with(|page| page.as_ref().and_then(|page| page.next_cursor.clone()))
                 });
-                let status_counts = Memo::new(move |previous: Option<&Vec<StatusCount>>| match counts.get() {
+                let status_counts = resource_memo(move |previous: Option<&Vec<StatusCount>>| match counts.get() {
                     Some(Ok(counts)) => counts,
                     _ => previous.cloned().unwrap_or_default(),
                 });
