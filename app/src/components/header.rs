@@ -1,5 +1,5 @@
 //! The header: skip link, product name, navigation for the role, the user,
-//! log-out, the language switcher.
+//! log-out, the language switcher; below 700 px they fold behind a menu button.
 
 use crate::components::live::LiveConnection;
 use crate::components::theme::ThemeToggle;
@@ -22,46 +22,75 @@ pub fn Header() -> impl IntoView {
     let LogOutAction(log_out) = expect_context::<LogOutAction>();
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let UnreadNotifications(unread) = expect_context::<UnreadNotifications>();
+    let menu_toggle = NodeRef::<leptos::html::Input>::new();
+    close_menu_on_navigation(menu_toggle);
 
     view! {
         <a class="skip-link" href="#main" on:click=skip_to_main>{t!(header.skip_link)}</a>
         <header class="site-header">
             <A href="/" attr:class="brand">"Guichet"</A>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let user = user.await;
-                    let count = unread.await;
-                    view! {
-                        <nav class="site-nav" aria-label=t!(header.navigation)>
-                            {navigation(user.as_ref().map(|user| user.role))}
-                        </nav>
-                        <div class="session">
-                            {match user {
-                                Some(user) => view! {
-                                    <span class="whoami">
-                                        <span class="username" data-testid="current-username">{user.username.clone()}</span>
-                                        " "
-                                        <span class=format!("role-badge role-{}", user.role)>{user.role.label()}</span>
-                                    </span>
-                                    {bell(count)}
-                                    <ActionForm action=log_out attr:class="inline-form">
-                                        <button type="submit" class="link-button">{t!(header.log_out)}</button>
-                                    </ActionForm>
-                                }.into_any(),
-                                None => view! {
-                                    <A href="/login">{t!(header.log_in)}</A>
-                                    <A href="/register" attr:class="button">{t!(header.register)}</A>
-                                }.into_any(),
-                            }}
-                        </div>
-                    }
-                })}
-            </Transition>
             <LiveConnection />
-            <LanguageSwitch />
-            <ThemeToggle />
+            // Below 700 px the rest folds behind a menu button. A checkbox
+            // and its label, so that it opens with or without the wasm; on
+            // wider screens both are hidden and the menu is laid out inline.
+            <input type="checkbox" id="site-menu-toggle" class="menu-toggle" aria-controls="site-menu" node_ref=menu_toggle />
+            <label for="site-menu-toggle" class="menu-button" data-testid="menu-button">
+                <span class="icon" aria-hidden="true"><leptos_icons::Icon icon=icondata::LuMenu /></span>
+                <span>{t!(header.menu)}</span>
+            </label>
+            <div class="site-menu" id="site-menu">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let user = user.await;
+                        let count = unread.await;
+                        view! {
+                            <nav class="site-nav" aria-label=t!(header.navigation)>
+                                {navigation(user.as_ref().map(|user| user.role))}
+                            </nav>
+                            <div class="session">
+                                {match user {
+                                    Some(user) => view! {
+                                        <span class="whoami">
+                                            <span class="username" data-testid="current-username">{user.username.clone()}</span>
+                                            " "
+                                            <span class=format!("role-badge role-{}", user.role)>{user.role.label()}</span>
+                                        </span>
+                                        {bell(count)}
+                                        <ActionForm action=log_out attr:class="inline-form">
+                                            <button type="submit" class="link-button">{t!(header.log_out)}</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                    None => view! {
+                                        <A href="/login">{t!(header.log_in)}</A>
+                                        <A href="/register" attr:class="button">{t!(header.register)}</A>
+                                    }.into_any(),
+                                }}
+                            </div>
+                        }
+                    })}
+                </Transition>
+                <LanguageSwitch />
+                <ThemeToggle />
+            </div>
         </header>
     }
+}
+
+/// Folds the phone menu again after each navigation in the browser (a
+/// link followed without the wasm loads a new page, where it starts folded).
+fn close_menu_on_navigation(menu_toggle: NodeRef<leptos::html::Input>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |_| {
+            location.pathname.track();
+            if let Some(input) = menu_toggle.get_untracked() {
+                input.set_checked(false);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = menu_toggle;
 }
 
 /// The skip link's jump: focus on `<main>` (the router would otherwise take

@@ -301,16 +301,16 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: StoredValue<Vec<
                         let href = format!("/tickets/{}", ticket.reference);
                         view! {
                             <tr data-reference=ticket.reference.clone()>
-                                <td><a href=href.clone()>{ticket.reference.clone()}</a></td>
-                                <td><a href=href class="subject">{ticket.subject.clone()}</a></td>
-                                <td><QueueBadge queue=ticket.queue.clone() queues /></td>
-                                <td><StatusBadge status=ticket.status /></td>
-                                <td><PriorityBadge priority=ticket.priority /></td>
+                                <td class="reference"><a href=href.clone()>{ticket.reference.clone()}</a></td>
+                                <td class="subject"><a href=href class="subject">{ticket.subject.clone()}</a></td>
+                                <td class="queue"><QueueBadge queue=ticket.queue.clone() queues /></td>
+                                <td class="status"><StatusBadge status=ticket.status /></td>
+                                <td class="priority"><PriorityBadge priority=ticket.priority /></td>
                                 {staff.then(|| view! {
-                                    <td class="requester">{ticket.requester.username.clone()}</td>
-                                    <td>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| t!(ticket.unassigned).into())}</td>
+                                    <td class="requester" data-label=t!(ticket.requester)>{ticket.requester.username.clone()}</td>
+                                    <td class="assignee" data-label=t!(ticket.assignee)>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| t!(ticket.unassigned).into())}</td>
                                 })}
-                                <td><RelativeTime at=ticket.updated_at /></td>
+                                <td class="updated"><RelativeTime at=ticket.updated_at /></td>
                             </tr>
                         }
                     }
