@@ -196,7 +196,12 @@ export async function openConfirmation(page: Page, scope: Locator, label: string
   }
   // A disclosure: its summary opens it (and a second click would close it).
   const panel = scope.locator('details.confirm[open] .confirm-panel');
-  if ((await panel.count()) === 0) await scope.locator('details.confirm > summary', { hasText: label }).click();
+  if ((await panel.count()) === 0) {
+    // Named by its aria-label when it has one (one "Delete" per row), else by its text.
+    const named = scope.locator(`details.confirm > summary[aria-label="${label.replace(/["\\]/g, '\\$&')}"]`);
+    const summary = (await named.count()) > 0 ? named : scope.locator('details.confirm > summary', { hasText: label });
+    await summary.click();
+  }
   await expect(panel).toBeVisible();
   return panel;
 }

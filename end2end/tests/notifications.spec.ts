@@ -7,10 +7,12 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   DEMO,
+  confirmAction,
   header,
   isHydrated,
   languageContext,
   newUser,
+  openConfirmation,
   sameOrigin,
   t,
   uniqueUsername,
@@ -220,7 +222,16 @@ test('an admin adds a Discord webhook (its URL masked), edits it and deletes it'
   const stored = listed.webhooks.find((webhook: { name: string }) => webhook.name === renamed);
   expect(stored).toMatchObject({ queue: 'support', active: false, kinds: ['ticket_created', 'ticket_escalated'] });
 
-  await renamedRow.getByRole('button', { name: t('setup.delete_named', { name: renamed }) }).click();
+  // Deleting asks first: a cancelled question changes nothing.
+  const deleteLabel = t('setup.delete_named', { name: renamed });
+  if (isHydrated()) {
+    const question = await openConfirmation(page, renamedRow, deleteLabel);
+    await expect(question).toContainText(t('setup.delete_question', { name: renamed }));
+    await question.getByRole('button', { name: t('common.cancel'), exact: true }).click();
+    await expect(question).toBeHidden();
+    await expect(renamedRow).toHaveCount(1);
+  }
+  await confirmAction(page, renamedRow, deleteLabel, t('setup.delete_confirm'));
   await expect(section.getByRole('status')).toHaveText(t('setup.webhook_deleted'));
   await expect(renamedRow).toHaveCount(0);
 });

@@ -47,6 +47,32 @@ async fn html_typed_by_users_reaches_pages_escaped(pool: PgPool) {
     }
 }
 
+/// Metadata keys are read by people: the ticket page names them (issue 14,
+/// "words, not identifiers"), keeping the key itself in a tooltip.
+#[sqlx::test(migrations = false)]
+async fn metadata_keys_are_shown_by_their_labels(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("rose", Role::Requester).await;
+    let requester = app.logged_in("rose").await;
+    let (status, body) = app
+        .post(
+            &requester,
+            "/tickets",
+            json!({"queue": "support", "category": "other", "subject": "Labels", "description": "x",
+                   "metadata": {"error_message": "E_TIMEOUT after 30 s", "order_number": "4821"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reference = body["ticket"]["reference"].as_str().unwrap();
+    let html = requester.get(app.url(&format!("/tickets/{reference}"))).send().await.unwrap().text().await.unwrap();
+    for label in [">Error message</dt>", ">Order number</dt>"] {
+        assert!(html.contains(label), "{label} in the page");
+    }
+    assert!(!html.contains(">error_message</dt>") && !html.contains(">order_number</dt>"), "keys shown as such");
+    assert!(html.contains(r#"title="error_message""#), "the key in a tooltip");
+    assert!(html.contains("E_TIMEOUT after 30 s"));
+}
+
 #[sqlx::test(migrations = false)]
 async fn tickets_record_the_channel_they_came_through(pool: PgPool) {
     let app = TestApp::spawn(pool).await;

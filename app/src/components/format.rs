@@ -162,6 +162,26 @@ pub fn slug_words(slug: &str) -> String {
     slug.replace(['_', '-'], " ")
 }
 
+/// What a person reads for a ticket metadata key: the catalogue's label for
+/// the keys Guichet's own forms set (`server_id`, `command`,
+/// `error_message`), else the key in words with a capital: `order_number` →
+/// "Order number" (keys come from API clients too, and are not translated).
+pub fn metadata_label(key: &str) -> String {
+    match key {
+        "server_id" => t!(new_ticket.server_id).into(),
+        "command" => t!(new_ticket.command).into(),
+        "error_message" => t!(new_ticket.error_message).into(),
+        other => {
+            let words = slug_words(other.trim());
+            let mut characters = words.chars();
+            match characters.next() {
+                Some(first) => first.to_uppercase().chain(characters).collect(),
+                None => words,
+            }
+        }
+    }
+}
+
 /// A coloured priority badge with its name.
 #[component]
 pub fn PriorityBadge(priority: Priority) -> impl IntoView {

@@ -105,6 +105,11 @@ pub fn ConfirmSubmit(
     question: String,
     /// What the confirming button says ("Yes, close it").
     confirm: String,
+    /// The first button's accessible name when `label` alone is ambiguous
+    /// (one "Delete" per table row: "Delete the webhook “Alerts”"); also
+    /// the dialog's name. Default: `label`.
+    #[prop(optional, into)]
+    name: Option<String>,
 ) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -121,10 +126,11 @@ pub fn ConfirmSubmit(
     };
     move || {
         let (label, question, confirm) = (label.clone(), question.clone(), confirm.clone());
+        let name = name.clone();
         if hydrated.get() {
             view! {
-                <button type="button" class="secondary" aria-haspopup="dialog" on:click=open>{label.clone()}</button>
-                <dialog node_ref=dialog class="confirm-dialog" aria-label=label>
+                <button type="button" class="secondary" aria-haspopup="dialog" aria-label=name.clone() on:click=open>{label.clone()}</button>
+                <dialog node_ref=dialog class="confirm-dialog" aria-label=name.unwrap_or(label)>
                     <p>{question}</p>
                     <div class="form-actions">
                         <button type="submit" class="danger" on:click=close>{confirm}</button>
@@ -136,7 +142,7 @@ pub fn ConfirmSubmit(
         } else {
             view! {
                 <details class="confirm">
-                    <summary class="button secondary">{label}</summary>
+                    <summary class="button secondary" aria-label=name>{label}</summary>
                     <div class="confirm-panel">
                         <p>{question}</p>
                         <button type="submit" class="danger">{confirm}</button>

@@ -7,7 +7,7 @@
 //! without JavaScript.
 
 use crate::components::format::FullTime;
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::notification_preferences::{PreferenceTable, kind_name};
 use crate::domain::{DiscordWebhook, NotificationKind, OutboxChannel, OutboxItem, OutboxStatus, Queue};
 use crate::error::AppError;
@@ -236,7 +236,12 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                                     <A href=edit_href attr:class="button secondary" attr:aria-label=edit_label>{t!(setup.edit)}</A>
                                     <ActionForm action=delete attr:class="inline-form">
                                         <input type="hidden" name="id" value=webhook.id />
-                                        <button type="submit" class="secondary" aria-label=delete_label>{t!(common.delete)}</button>
+                                        <ConfirmSubmit
+                                            label=t!(common.delete).to_string()
+                                            name=delete_label
+                                            question=t!(setup.delete_question, name = webhook.name.clone()).to_string()
+                                            confirm=t!(setup.delete_confirm).to_string()
+                                        />
                                     </ActionForm>
                                 </div>
                             </td>

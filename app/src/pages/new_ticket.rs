@@ -1,6 +1,7 @@
 //! `/tickets/new`: open a ticket, with draft autosave.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
+use crate::components::format::metadata_label;
 use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
 use crate::domain::Priority;
 use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options};
@@ -86,9 +87,9 @@ pub fn NewTicketPage() -> impl IntoView {
                                     <FieldError error name="description" />
                                     <details open=details_open>
                                         <summary>{t!(new_ticket.details)}</summary>
-                                        <label>{t!(new_ticket.server_id)}" "<input type="text" name="server_id" value=server_id /></label>
-                                        <label>{t!(new_ticket.command)}" "<input type="text" name="command" value=command /></label>
-                                        <label>{t!(new_ticket.error_message)}" "<textarea name="error_message" rows="3">{error_message}</textarea></label>
+                                        <label>{metadata_label("server_id")}" "<input type="text" name="server_id" value=server_id /></label>
+                                        <label>{metadata_label("command")}" "<input type="text" name="command" value=command /></label>
+                                        <label>{metadata_label("error_message")}" "<textarea name="error_message" rows="3">{error_message}</textarea></label>
                                     </details>
                                     <FieldError error name="metadata" />
                                     <FormError error />

@@ -2,7 +2,7 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, slug_words};
+use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words};
 use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
@@ -291,7 +291,10 @@ fn metadata_view(metadata: &serde_json::Value) -> Option<impl IntoView + use<>> 
     (!entries.is_empty()).then(|| {
         view! {
             <dl class="metadata">
-                {entries.into_iter().map(|(key, value)| view! { <dt>{key}</dt><dd><code>{value}</code></dd> }).collect_view()}
+                {entries.into_iter().map(|(key, value)| view! {
+                    <dt title=key.clone() data-key=key.clone()>{metadata_label(&key)}</dt>
+                    <dd><code>{value}</code></dd>
+                }).collect_view()}
             </dl>
         }
     })
