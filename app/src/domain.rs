@@ -750,6 +750,20 @@ pub struct StatusCount {
     pub count: i64,
 }
 
+/// A queue where the caller may open no ticket now: they already have
+/// `limit` open (not resolved or closed) tickets there, its
+/// `open_ticket_limit` (from the seeds: one recruitment ticket at a time).
+/// The new-ticket form announces it as soon as the queue is chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitReached {
+    /// The queue's slug.
+    pub queue: String,
+    pub queue_name: String,
+    pub limit: i32,
+    /// The open tickets' references, oldest first (`REC-0003`).
+    pub references: Vec<String>,
+}
+
 /// Queues and categories to fill the forms and filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketOptions {

@@ -274,3 +274,27 @@ test('a requester sees that their ticket was escalated, never the reason', async
   await expect(page.locator('.timeline li[data-action=escalated]')).toContainText(t('timeline.escalated_without_reason'));
   expect(await page.content()).not.toContain(reason);
 });
+
+test('the new-ticket form says at once when the chosen queue allows no more open tickets', async ({ page }) => {
+  await freshRequester(page);
+  const created = await page.request.post('/api/v1/tickets', {
+    data: { queue: 'recruitment', category: 'general_inquiry', subject: `Application ${Date.now()}`, description: 'Hello.' },
+    headers: sameOrigin(),
+  });
+  expect(created.status()).toBe(201);
+  const reference: string = (await created.json()).ticket.reference;
+
+  await visit(page, '/tickets/new');
+  const notice = page.locator('.limit-reached[data-queue=recruitment]');
+  if (isHydrated()) {
+    // Support is chosen first, and has no limit: nothing is said yet.
+    await expect(notice).toBeHidden();
+  }
+  await page.locator('main form select[name=queue]').selectOption('recruitment');
+  // Without the wasm it is on the page from the start, beside the queue.
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText(t('new_ticket.follow_up_there'));
+  await notice.getByRole('link', { name: reference }).click();
+  await expect(page).toHaveURL(`/tickets/${reference}`);
+  await expect(page.locator('article.ticket')).toHaveAttribute('data-reference', reference);
+});

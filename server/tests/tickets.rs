@@ -927,6 +927,13 @@ async fn fifty_concurrent_creations_get_fifty_distinct_consecutive_numbers(pool:
 // 4. Open-ticket limit
 // ---------------------------------------------------------------------------
 
+/// What the new-ticket form is told: the queues where `client` has reached the open-ticket limit.
+async fn limits_reached(app: &TestApp, client: &reqwest::Client) -> Value {
+    let (status, body) = app.server_fn(client, "open_ticket_limits", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
 #[sqlx::test(migrations = false)]
 async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(pool: PgPool) {
     let cast = Cast::new(pool).await;
@@ -941,6 +948,14 @@ async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(poo
     assert!(message.contains("REC-0001"), "the message names the open ticket: {message}");
     assert!(body["error"]["fields"]["queue"].as_str().unwrap().contains("REC-0001"), "{body}");
     assert_eq!(ticket_count(&app.pool).await, 1);
+    // The new-ticket form learns it before anything is typed (one count behind both).
+    assert_eq!(
+        limits_reached(app, &cast.owner).await,
+        json!([{"queue": "recruitment", "queue_name": "Recruitment", "limit": 1, "references": ["REC-0001"]}])
+    );
+    assert_eq!(limits_reached(app, &cast.other).await, json!([]));
+    let (status, _) = app.server_fn(&app.browser(), "open_ticket_limits", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // The limit is per requester, and the refused creation used no number.
     let other = create(app, &cast.other, new_ticket("recruitment", "Designer application")).await;
@@ -952,6 +967,7 @@ async fn recruitment_allows_one_open_ticket_per_requester_until_it_is_closed(poo
     let (status, body) =
         app.put(&cast.owner, &format!("/tickets/{}/status", id_of(&first)), json!({"status": "closed"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(limits_reached(app, &cast.owner).await, json!([]), "a closed ticket no longer counts");
     let again = create(app, &cast.owner, new_ticket("recruitment", "Second application")).await;
     assert_eq!(again["reference"], "REC-0003");
 

@@ -4,7 +4,8 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::domain::{
-    ApiToken, Message, NewApiToken, StatusCount, Ticket, TicketDetail, TicketOptions, TicketPage, TicketQuery,
+    ApiToken, LimitReached, Message, NewApiToken, StatusCount, Ticket, TicketDetail, TicketOptions, TicketPage,
+    TicketQuery,
 };
 #[cfg(feature = "ssr")]
 use crate::domain::{Assignment, Escalation, NewMessage, StatusChange, TicketEdit};
@@ -22,6 +23,14 @@ use {
 pub async fn load_ticket_options() -> Result<TicketOptions, AppError> {
     let request = request().await?;
     respond(catalog::ticket_options(&request.context.pool, &request.caller).await)
+}
+
+/// The queues where the caller may open no ticket now (their open-ticket
+/// limit is reached), for the new-ticket form.
+#[server(prefix = "/fn", endpoint = "open_ticket_limits")]
+pub async fn open_ticket_limits_reached() -> Result<Vec<LimitReached>, AppError> {
+    let request = request().await?;
+    respond(tickets::open_ticket_limits_reached(&request.context.pool, &request.caller).await)
 }
 
 /// One page of tickets the caller may see.

@@ -3,8 +3,9 @@
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::metadata_label;
 use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::domain::LimitReached;
 use crate::domain::Priority;
-use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options};
+use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options, open_ticket_limits_reached};
 use crate::pages::errors::ErrorPage;
 use crate::t;
 use leptos::prelude::*;
@@ -21,6 +22,11 @@ pub fn NewTicketPage() -> impl IntoView {
     let error = action_error(action.value());
     let options = Resource::new_blocking(|| (), |_| load_ticket_options());
     let draft = Resource::new_blocking(|| (), |_| get_draft("new_ticket".into()));
+    let limits = Resource::new_blocking(|| (), |_| open_ticket_limits_reached());
+    // Until the page has hydrated (and without the wasm) every reached limit
+    // shows; then only the chosen queue's.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let autosave = Autosave::new("new_ticket".into(), DRAFT_FIELDS);
 
     view! {
@@ -28,6 +34,7 @@ pub fn NewTicketPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 let draft = draft.await.ok().flatten();
+                let limits = limits.await.unwrap_or_default();
                 match options.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(options) => {
@@ -41,6 +48,8 @@ pub fn NewTicketPage() -> impl IntoView {
                         let command = field("command");
                         let error_message = field("error_message");
                         let details_open = !(server_id.is_empty() && command.is_empty() && error_message.is_empty());
+                        let first_queue = options.queues.first().map(|queue| queue.slug.clone()).unwrap_or_default();
+                        let chosen = RwSignal::new(if chosen_queue.is_empty() { first_queue } else { chosen_queue.clone() });
                         view! {
                             <section class="card">
                                 <div class="page-heading">
@@ -50,7 +59,7 @@ pub fn NewTicketPage() -> impl IntoView {
                                 <ActionForm action=action attr:class="stacked-form" on:input=move |event| autosave.on_input(event) on:submit=move |_| autosave.cancel()>
                                     <div class="form-row">
                                         <label>{t!(ticket.queue)}
-                                            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue")>
+                                            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue") on:change=move |event| chosen.set(event_target_value(&event))>
                                                 {options.queues.into_iter().map(|queue| {
                                                     let is_selected = queue.slug == chosen_queue;
                                                     view! { <option value=queue.slug selected=is_selected>{queue.name}</option> }
@@ -74,6 +83,7 @@ pub fn NewTicketPage() -> impl IntoView {
                                             </select>
                                         </label>
                                     </div>
+                                    <LimitNotices limits queue=chosen hydrated />
                                     <FieldError error name="queue" />
                                     <FieldError error name="category" />
                                     <FieldError error name="priority" />
@@ -101,5 +111,31 @@ pub fn NewTicketPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The open-ticket limits the requester has reached (issue 14: say so as
+/// soon as the queue is chosen, with a link to the open ticket), in one
+/// polite live region: hydrated, only the chosen `queue`'s shows.
+#[component]
+fn LimitNotices(limits: Vec<LimitReached>, queue: RwSignal<String>, hydrated: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="limit-notices" aria-live="polite">
+            {limits.into_iter().map(|limit| {
+                let slug = limit.queue.clone();
+                let hidden = move || hydrated.get() && queue.with(|queue| *queue != slug);
+                let count = limit.references.len();
+                let links = limit.references.into_iter().enumerate().map(|(index, reference)| view! {
+                    {(index > 0).then_some(", ")}
+                    <a href=format!("/tickets/{reference}")>{reference.clone()}</a>
+                }).collect_view();
+                view! {
+                    <div class="notice warning limit-reached" data-queue=limit.queue hidden=hidden data-open=count>
+                        <p>{t!(new_ticket.limit_reached, count = limit.limit, queue = limit.queue_name)}" "{links}</p>
+                        <p>{t!(new_ticket.follow_up_there)}</p>
+                    </div>
+                }
+            }).collect_view()}
+        </div>
     }
 }

@@ -2,9 +2,9 @@
 //! rules, assignment, escalation, history, lists and search.
 
 use crate::domain::{
-    Assignment, DiscordIdentity, Escalation, Message, MessageKind, NewMessage, NewTicket, Priority, Role, Status,
-    StatusChange, Ticket, TicketChange, TicketDetail, TicketEdit, TicketEvent, TicketSource, User, UserReference,
-    reference,
+    Assignment, DiscordIdentity, Escalation, LimitReached, Message, MessageKind, NewMessage, NewTicket, Priority, Role,
+    Status, StatusChange, Ticket, TicketChange, TicketDetail, TicketEdit, TicketEvent, TicketSource, User,
+    UserReference, reference,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::services::{Caller, events, text, transaction};
@@ -249,33 +249,79 @@ async fn check_open_ticket_limit(
     queue_id: i64,
     field: &str,
 ) -> Result<(), AppError> {
-    let queue = sqlx::query!("select open_ticket_limit, name from queues where id = $1 for update", queue_id)
+    let queue = sqlx::query!("select open_ticket_limit from queues where id = $1 for update", queue_id)
         .fetch_one(&mut *connection)
         .await?;
-    let (limit, queue_name) = (queue.open_ticket_limit, queue.name);
-    let Some(limit) = limit else { return Ok(()) };
-    let open: Vec<(String, i64)> = sqlx::query!(
-        "select q.prefix, t.number from tickets t join queues q on q.id = t.queue_id
-         where t.requester_id = $1 and t.queue_id = $2 and t.status not in ('resolved', 'closed')
-         order by t.id",
+    if queue.open_ticket_limit.is_none() {
+        return Ok(());
+    }
+    let Some(reached) = limits_reached(connection, requester_id, Some(queue_id)).await?.pop() else {
+        return Ok(());
+    };
+    let references = reached.references.join(", ");
+    let mut fields = FieldErrors::new();
+    fields.insert(field.into(), t!(field.open_ticket_here, references = references.clone()));
+    Err(AppError::Conflict {
+        message: t!(
+            errors.open_ticket_limit,
+            count = reached.limit,
+            queue = reached.queue_name,
+            references = references
+        ),
+        fields,
+    })
+}
+
+/// The queues where the caller may open no ticket now, in queue order, for
+/// the new-ticket form to say so as soon as the queue is chosen (the
+/// creation itself checks again, under the queue's lock).
+///
+/// Errors: 401 when not logged in.
+pub async fn open_ticket_limits_reached(pool: &PgPool, caller: &Caller) -> Result<Vec<LimitReached>, AppError> {
+    let user = caller.user()?;
+    let mut connection = pool.acquire().await?;
+    limits_reached(&mut connection, user.id, None).await
+}
+
+/// The one count behind the open-ticket limit: the queues (all, or
+/// `queue_id`) where `requester_id` has as many open tickets as the
+/// queue's `open_ticket_limit`, in queue id order.
+async fn limits_reached(
+    connection: &mut PgConnection,
+    requester_id: i64,
+    queue_id: Option<i64>,
+) -> Result<Vec<LimitReached>, AppError> {
+    let rows = sqlx::query!(
+        r#"select q.id as queue_id, q.slug, q.name, q.open_ticket_limit as "open_ticket_limit!", q.prefix, t.number
+           from tickets t join queues q on q.id = t.queue_id
+           where t.requester_id = $1 and ($2::bigint is null or t.queue_id = $2)
+             and q.open_ticket_limit is not null and t.status not in ('resolved', 'closed')
+           order by q.id, t.id"#,
         requester_id,
         queue_id,
     )
     .fetch_all(&mut *connection)
-    .await?
-    .into_iter()
-    .map(|row| (row.prefix, row.number))
-    .collect();
-    if (open.len() as i64) < i64::from(limit) {
-        return Ok(());
+    .await?;
+    let mut queues: Vec<(i64, LimitReached)> = Vec::new();
+    for row in rows {
+        if queues.last().is_none_or(|(id, _)| *id != row.queue_id) {
+            let queue = LimitReached {
+                queue: row.slug,
+                queue_name: row.name,
+                limit: row.open_ticket_limit,
+                references: vec![],
+            };
+            queues.push((row.queue_id, queue));
+        }
+        if let Some((_, queue)) = queues.last_mut() {
+            queue.references.push(reference(&row.prefix, row.number));
+        }
     }
-    let references: Vec<String> = open.iter().map(|(prefix, number)| reference(prefix, *number)).collect();
-    let mut fields = FieldErrors::new();
-    fields.insert(field.into(), t!(field.open_ticket_here, references = references.join(", ")));
-    Err(AppError::Conflict {
-        message: t!(errors.open_ticket_limit, count = limit, queue = queue_name, references = references.join(", ")),
-        fields,
-    })
+    Ok(queues
+        .into_iter()
+        .map(|(_, queue)| queue)
+        .filter(|queue| queue.references.len() as i64 >= i64::from(queue.limit))
+        .collect())
 }
 
 async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
