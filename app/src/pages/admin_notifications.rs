@@ -223,6 +223,7 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                     let edit_href = format!("/admin/notifications{}#webhook-form", edit.to_query_string());
                     let (edit_label, delete_label) =
                         (t!(setup.edit_named, name = webhook.name.clone()), t!(setup.delete_named, name = webhook.name.clone()));
+                    let delete_question = t!(setup.delete_question, name = webhook.name.clone()).to_string();
                     let events = webhook.kinds.iter().map(|&kind| kind_name(kind)).collect::<Vec<_>>().join(", ");
                     view! {
                         <tr data-webhook-id=webhook.id data-webhook-name=webhook.name.clone()>
@@ -239,7 +240,7 @@ fn WebhookTable(webhooks: Vec<DiscordWebhook>, delete: ServerAction<DeleteDiscor
                                         <ConfirmSubmit
                                             label=t!(common.delete).to_string()
                                             name=delete_label
-                                            question=t!(setup.delete_question, name = webhook.name.clone()).to_string()
+                                            question=delete_question
                                             confirm=t!(setup.delete_confirm).to_string()
                                         />
                                     </ActionForm>
