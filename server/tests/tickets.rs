@@ -1367,6 +1367,67 @@ async fn keyset_pages_walk_every_sort_without_duplicates_or_gaps(pool: PgPool) {
 // ---------------------------------------------------------------------------
 
 /// Fails unless `plan` reads tickets through one of `indexes` and never scans the table.
+/// Search finds what people type on a desk for Discord communities and web
+/// shops (issue 14): slash commands, #channels, @mentions, error codes,
+/// order numbers, file names and e-mail addresses, by their parts and as a
+/// whole, accents ignored, in French and English. Each ticket is found by
+/// each of its queries, and by no other ticket's.
+#[sqlx::test(migrations = false)]
+async fn search_finds_what_people_type(pool: PgPool) {
+    let cast = Cast::new(pool).await;
+    let app = &cast.app;
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("Bot crashes on /play", "Since this morning.", &["play", "/play", "crashes /play", "/pla"]),
+        (
+            "Le salon #général est fermé",
+            "Impossible d'écrire.",
+            &["#général", "general", "#general", "salon general", "FERME"],
+        ),
+        ("Ping @Modérateurs please", "Nobody answers.", &["@moderateurs", "modérateurs", "@Modé"]),
+        (
+            "Checkout fails",
+            "The API answers E_TIMEOUT then HTTP 502.",
+            &["E_TIMEOUT", "timeout", "e_time", "HTTP 502", "502"],
+        ),
+        (
+            "Commande #4821 jamais reçue",
+            "Référence 2026-114 sur la facture.",
+            &["#4821", "4821", "2026-114", "114", "commande recue"],
+        ),
+        (
+            "calendar.js is blank",
+            "Loaded from /static/calendar.js?v=3.",
+            &["calendar.js", "calendar", "static/calendar.js", ".js"],
+        ),
+        (
+            "Changer mon adresse",
+            "Écrivez à jean.dupont@example.fr svp.",
+            &["jean.dupont@example.fr", "jean.dupont", "dupont", "example.fr", "ecrivez"],
+        ),
+        (
+            "L'église de Noël",
+            "Une réservation « spéciale » — merci.",
+            &["eglise", "l'église", "noel", "reservation speciale", "spéciale"],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (subject, description, _) in cases {
+        let ticket = create(
+            app,
+            &cast.owner,
+            json!({"queue": "support", "category": "other", "subject": subject, "description": description}),
+        )
+        .await;
+        ids.push(id_of(&ticket));
+    }
+    for ((subject, _, queries), id) in cases.iter().zip(&ids) {
+        for query in *queries {
+            let found = listed_set(app, &cast.agent, &format!("q={}", encode(query))).await;
+            assert_eq!(found, BTreeSet::from([*id]), "{query:?} should find {subject:?} only");
+        }
+    }
+}
+
 fn assert_uses_index(label: &str, plan: &str, indexes: &[&str]) {
     eprintln!("{label}:\n{plan}\n");
     assert!(!plan.contains("Seq Scan on tickets"), "{label}: sequential scan of tickets:\n{plan}");
