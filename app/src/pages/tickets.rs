@@ -308,7 +308,10 @@ fn TicketTable(tickets: Memo<Vec<Ticket>>, staff: bool, queues: StoredValue<Vec<
                                 <td class="priority"><PriorityBadge priority=ticket.priority /></td>
                                 {staff.then(|| view! {
                                     <td class="requester" data-label=t!(ticket.requester)>{ticket.requester.username.clone()}</td>
-                                    <td class="assignee" data-label=t!(ticket.assignee)>{ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| t!(ticket.unassigned).into())}</td>
+                                    // "Unassigned" says what it is; a name gets its label.
+                                    <td class="assignee" data-label=ticket.assignee.is_some().then(|| t!(ticket.assignee))>
+                                        {ticket.assignee.as_ref().map(|assignee| assignee.username.clone()).unwrap_or_else(|| t!(ticket.unassigned).into())}
+                                    </td>
                                 })}
                                 <td class="updated"><RelativeTime at=ticket.updated_at /></td>
                             </tr>
