@@ -133,3 +133,22 @@ test('forms take one column, with touch targets of 44 px', async ({ page }) => {
     expect(target.height, target.name).toBeGreaterThanOrEqual(TOUCH);
   }
 });
+
+test('the dashboard folds its filters behind a button, open when some are set', async ({ page }) => {
+  await logInAs(page, DEMO.alice);
+  await visit(page, '/tickets');
+  const filters = page.locator('form.filters');
+  const button = page.getByTestId('filters-button');
+  // The list comes first: the filters wait behind their button.
+  await expect(filters).toBeHidden();
+  await expect(button).toHaveText(t('tickets.filters'));
+  expect(await height(button)).toBeGreaterThanOrEqual(TOUCH);
+  await expect(page.locator('table.tickets-table tbody tr').first()).toBeInViewport();
+  await button.click();
+  await expect(filters.locator('select[name=priority]')).toBeVisible();
+
+  // A filtered list shows what filters it.
+  await visit(page, '/tickets?priority=urgent');
+  await expect(filters.locator('select[name=priority]')).toHaveValue('urgent');
+  await expect(filters).toBeVisible();
+});

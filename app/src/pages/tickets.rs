@@ -205,7 +205,15 @@ pub fn TicketListPage() -> impl IntoView {
 fn Filters(current: TicketQuery, options: TicketOptions, staff: bool) -> impl IntoView {
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let TicketOptions { queues, categories, agents } = options;
+    let set = |value: &Option<String>| value.as_deref().is_some_and(|value| !value.is_empty());
+    let filtered = !current.status.is_empty()
+        || [&current.priority, &current.category, &current.queue, &current.assignee, &current.q].into_iter().any(set);
     view! {
+        // On a phone the filters fold behind a button (open when some are
+        // set), so the list comes first; a checkbox and its label, like the
+        // header's menu.
+        <input type="checkbox" id="filters-toggle" class="fold-toggle" checked=filtered />
+        <label for="filters-toggle" class="fold-button" data-testid="filters-button">{t!(tickets.filters)}</label>
         <Form method="GET" action="/tickets" attr:class="filters" attr:role="search">
             <fieldset class="status-filter">
                 <legend>{t!(ticket.status)}</legend>
