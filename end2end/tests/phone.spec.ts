@@ -72,8 +72,21 @@ test('the header folds its menu behind a button, which opens it with or without 
 });
 
 test('ticket lists are cards of at most three lines, with the people labelled', async ({ page }) => {
-  await logInAs(page, DEMO.alice);
-  // Alice's own tickets (the demo assigns her some): every card names two people.
+  // A ticket of Alice's, assigned to her: its card names two people.
+  const login = await page.request.post('/api/v1/auth/login', { data: DEMO.alice, headers: sameOrigin() });
+  expect(login.status()).toBe(200);
+  const alice: number = (await login.json()).user.id;
+  const created = await page.request.post('/api/v1/tickets', {
+    data: { queue: 'support', category: 'other', subject: `On a phone ${Date.now()}`, description: 'A card.' },
+    headers: sameOrigin(),
+  });
+  expect(created.status()).toBe(201);
+  const reference: string = (await created.json()).ticket.reference;
+  const assigned = await page.request.post(`/api/v1/tickets/${reference}/assign`, {
+    data: { agent_id: alice },
+    headers: sameOrigin(),
+  });
+  expect(assigned.status()).toBe(200);
   await visit(page, '/tickets?assignee=me');
   const rows = page.locator('table.tickets-table tbody tr');
   await expect(rows.first()).toBeVisible();
