@@ -92,7 +92,7 @@ pub const CATEGORY_ACTIVE: &str = "select id from categories where slug = $1 and
 pub const ALLOCATE_NUMBER: &str =
     "update queues set next_number = next_number + 1 where slug = $1 and active returning id, next_number - 1";
 /// `check_open_ticket_limit` (tickets.rs).
-pub const QUEUE_LIMIT: &str = "select open_ticket_limit, name from queues where id = $1 for update";
+pub const QUEUE_LIMIT: &str = "select open_ticket_limit from queues where id = $1 for update";
 pub const INSERT_TICKET: &str = "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
 pub const DELETE_NEW_TICKET_DRAFT: &str = "delete from drafts where user_id = $1 and form = 'new_ticket'";

@@ -780,7 +780,7 @@ fn create_ticket(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>) -> (Opera
                 .bind(creation_queue(worker, iteration))
                 .fetch_one(&mut *transaction)
                 .await?;
-            let _: (Option<i32>, String) =
+            let _: (Option<i32>,) =
                 sqlx::query_as(floor::QUEUE_LIMIT).bind(queue_id).fetch_one(&mut *transaction).await?;
             let id: i64 = sqlx::query_scalar(floor::INSERT_TICKET)
                 .bind(queue_id)
