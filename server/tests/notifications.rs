@@ -714,6 +714,26 @@ async fn a_requester_reply_reaches_sixty_agents_once_each_threaded(pool: PgPool)
         .fetch_one(&pool)
         .await
         .expect("event");
+        // The reply itself wrote one row for every agent, not 60 of each (issue 12)...
+        let pending = |table: &'static str| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table} where event_id = $1"))
+                    .bind(event_id)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count")
+            }
+        };
+        assert_eq!(
+            (pending("notification_fan_outs").await, pending("notifications").await, pending("outbox").await),
+            (1, 0, 0),
+            "the reply's own transaction"
+        );
+        // ...which a worker's round expands, once, into each agent's rows.
+        assert_eq!(notifications::expand_fan_outs(&pool).await.expect("expand"), 1);
+        assert_eq!(notifications::expand_fan_outs(&pool).await.expect("expand again"), 0);
+        assert_eq!(pending("notification_fan_outs").await, 0);
         let inbox: Vec<(i64, String, String)> =
             sqlx::query_as("select user_id, kind::text, title from notifications where event_id = $1 order by user_id")
                 .bind(event_id)
@@ -783,6 +803,53 @@ async fn a_requester_reply_reaches_sixty_agents_once_each_threaded(pool: PgPool)
     .await
     .expect("count");
     assert_eq!(to_chloe, 0);
+}
+
+#[sqlx::test]
+async fn workers_expand_each_fan_out_once_at_the_time_of_its_change(pool: PgPool) {
+    // No SMTP and no running worker: this test runs the expansion rounds.
+    let app = TestApp::spawn(pool.clone()).await;
+    app.create_user("chloe", Role::Requester).await;
+    let mut agents = Vec::new();
+    for number in 0..5 {
+        agents.push(app.create_user(&format!("agent{number}"), Role::Agent).await);
+    }
+    let chloe = app.logged_in("chloe").await;
+    for number in 1..=8 {
+        let reference = create_ticket(&app, &chloe, &format!("Ticket {number}")).await;
+        let (status, body) =
+            app.post(&chloe, &format!("/tickets/{reference}/messages"), json!({"body": "Any news?"})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // Four workers' rounds at once: each fan-out is expanded by exactly one.
+    let (first, second, third, fourth) = tokio::join!(
+        notifications::expand_fan_outs(&pool),
+        notifications::expand_fan_outs(&pool),
+        notifications::expand_fan_outs(&pool),
+        notifications::expand_fan_outs(&pool),
+    );
+    let expanded: usize = [first, second, third, fourth].into_iter().map(|round| round.expect("round")).sum();
+    assert_eq!(expanded, 8);
+    for agent in &agents {
+        let (lines, events, mails): (i64, i64, i64) = sqlx::query_as(
+            "select count(*), count(distinct event_id),
+                (select count(*) from outbox where user_id = $1 and kind = 'requester_replied')
+             from notifications where user_id = $1 and kind = 'requester_replied'",
+        )
+        .bind(agent.id)
+        .fetch_one(&pool)
+        .await
+        .expect("counts");
+        assert_eq!((lines, events, mails), (8, 8, 8), "{}", agent.username);
+    }
+    // An inbox line written later still carries the time of its change.
+    let late: i64 = sqlx::query_scalar(
+        "select count(*) from notifications n join ticket_events e on e.id = n.event_id where n.created_at <> e.created_at",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("times");
+    assert_eq!(late, 0);
 }
 
 // ---------------------------------------------------------------------------

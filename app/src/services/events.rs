@@ -3,7 +3,8 @@
 //! appends it to the ticket's history with its [`crate::domain::Audience`],
 //! announces it to the live stream (delivered once the transaction commits,
 //! see [`crate::services::live`]) and writes the notifications it causes
-//! (inbox lines and outbox rows, see [`crate::services::notifications`]).
+//! (inbox lines and outbox rows, or one row for everyone with a role that a
+//! worker expands after the commit, see [`crate::services::notifications`]).
 //! Nothing is announced or sent if the transaction rolls back.
 
 use crate::domain::{Audience, TicketChange};

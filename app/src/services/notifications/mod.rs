@@ -13,11 +13,16 @@
 //!    in that transaction: `notifications` rows (the inbox, delivered as soon
 //!    as it commits), `outbox` rows for email and for the queue's Discord
 //!    webhooks, and a `pg_notify(`[`OUTBOX_CHANNEL`]`)`: one statement each,
-//!    for all recipients at once. Nobody is notified of their own action,
-//!    except the requester's receipt of a new ticket (by email only).
-//!    Internal notes notify nobody.
+//!    for all recipients at once. Recipients named by the ticket (requester,
+//!    assignee) get their rows in that transaction; everyone with a role
+//!    (every agent, every admin) gets one `notification_fan_outs` row that
+//!    the next worker round expands into the same rows ([`expand_fan_outs`]),
+//!    so a change costs the same for 60 agents as for one. Nobody is
+//!    notified of their own action, except the requester's receipt of a new
+//!    ticket (by email only). Internal notes notify nobody.
 //! 2. A [`Worker`] (one per server instance, any number of instances) LISTENs
-//!    on [`OUTBOX_CHANNEL`] and polls for retries. It claims due rows with
+//!    on [`OUTBOX_CHANNEL`] and polls for retries. It expands pending
+//!    fan-outs, then claims due rows with
 //!    `FOR UPDATE SKIP LOCKED` and a short lease ([`DELIVERY_LEASE`], renewed
 //!    while a row is being sent, with a token so that only the holder renews
 //!    or marks it), so two workers never take the same row at once and a

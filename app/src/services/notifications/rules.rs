@@ -1,18 +1,23 @@
 //! Who hears what: the notification a ticket change causes ([`kind_of`]),
-//! its recipients and their preferences, written as inbox and outbox rows in
-//! the change's transaction ([`fan_out`]).
+//! its recipients and their preferences, written as inbox and outbox rows
+//! ([`fan_out`]).
 //!
-//! The fan-out is set-based: whatever the number of recipients, it costs one
-//! read of the ticket, one statement for every inbox line, one for every
-//! email, one for every Discord message and one wake-up of the workers.
+//! The fan-out costs the change the same whatever the number of recipients:
+//! one read of the ticket; for named recipients (the requester, the
+//! assignee) one statement for their inbox lines and one for their emails;
+//! for everyone with a role (every agent, every admin) one
+//! `notification_fan_outs` row, which a delivery worker expands into the
+//! same per-recipient rows after the change commits ([`expand_fan_outs`]);
+//! one statement for the Discord messages and one wake-up of the workers.
 
 use super::{DiscordPayload, EmailPayload, OUTBOX_CHANNEL, clip};
 use crate::domain::{NotificationKind, Priority, Role, Status, TicketChange, reference};
 use crate::error::AppError;
 use crate::i18n::{Language, request::in_language};
+use crate::services::transaction;
 use crate::t;
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// What the notifications of one change need to know of its ticket.
 struct EventTicket {
@@ -139,11 +144,11 @@ pub(crate) async fn fan_out(
     // The requester's receipt of their own new ticket is the one exception.
     let receipt = kind == NotificationKind::TicketCreated;
 
-    // One email row per recipient who wants mail, each payload the same but
-    // for its recipient and `in_reply_to`: the local part of the previous
-    // email row of this ticket and user (see `message_key`: the thread's own
-    // for the receipt, else thread + "." + outbox id).
-    let common = EmailPayload {
+    // The email rows' payload but for its recipient and `in_reply_to`: the
+    // local part of the previous email row of this ticket and user (see
+    // `message_key`: the thread's own for the receipt, else thread + "." +
+    // outbox id).
+    let email = EmailPayload {
         to: String::new(),
         recipient: String::new(),
         reference: ticket_reference.clone(),
@@ -152,71 +157,54 @@ pub(crate) async fn fan_out(
         actor: ticket.actor.clone(),
         body,
         reason: if kind == NotificationKind::TicketEscalated { reason.clone() } else { None },
-        thread: thread.clone(),
+        thread,
         root: receipt,
         in_reply_to: None,
         language: None,
     };
-    let emails = sqlx::query!(
-        "insert into outbox (channel, kind, ticket_id, event_id, user_id, payload)
-         select 'email', d.kind, $3::bigint, $4::bigint, u.id,
-            $5::jsonb || jsonb_build_object('to', u.email::text, 'recipient', u.username::text,
-                'in_reply_to', previous.key, 'language', u.language)
-         from users u
-         join notification_defaults d on d.kind = $8::text::notification_kind
-         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
-         left join lateral (
-            select case when coalesce((o.payload->>'root')::boolean, false) then $6::text
-                else $6::text || '.' || o.id end as key
-            from outbox o
-            where o.channel = 'email' and o.ticket_id = $3 and o.user_id = u.id
-            order by o.id desc limit 1
-         ) previous on true
-         where (u.id = any($1) or u.role = $2) and coalesce(p.email, d.email)
-            and (u.id is distinct from $7 or $9)
-         order by u.id",
-        &recipients.ids[..],
-        recipients.role as Option<Role>,
-        ticket_id,
-        event_id,
-        serde_json::to_value(&common).map_err(|_| AppError::internal())?,
-        &thread,
-        actor_id,
-        kind.as_str(),
-        receipt,
-    )
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
-
-    // One inbox line per recipient who wants it, never for one's own action,
-    // in the recipient's language (else the desk's).
+    // The inbox line in the recipient's language (else the desk's).
     let title = |language| {
         let title =
             in_language(language, || inbox_title(kind, ticket.actor.as_deref(), &ticket_reference, &ticket.subject));
         clip(&title, 300)
     };
-    sqlx::query!(
-        "insert into notifications (user_id, ticket_id, event_id, kind, title)
-         select u.id, $3::bigint, $4::bigint, d.kind,
-            case u.language when 'fr' then $8::text when 'en' then $9::text else $5::text end
-         from users u
-         join notification_defaults d on d.kind = $7::text::notification_kind
-         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
-         where (u.id = any($1) or u.role = $2) and coalesce(p.in_app, d.in_app) and u.id is distinct from $6
-         order by u.id",
-        &recipients.ids[..],
-        recipients.role as Option<Role>,
-        ticket_id,
+    let notice = Notice {
         event_id,
-        title(crate::i18n::desk().language),
+        ticket_id,
+        kind,
         actor_id,
-        kind.as_str(),
-        title(Language::fr),
-        title(Language::en),
-    )
-    .execute(&mut *connection)
-    .await?;
+        email: serde_json::to_value(&email).map_err(|_| AppError::internal())?,
+        title: title(crate::i18n::desk().language),
+        title_fr: title(Language::fr),
+        title_en: title(Language::en),
+        created_at: None,
+    };
+    let mut emails = 0;
+    if !recipients.ids.is_empty() {
+        emails += write_notice(&mut *connection, &notice, &recipients.ids, None).await?;
+    }
+    // Everyone with a role (every agent, every admin): one row, expanded by a
+    // delivery worker ([`expand_fan_outs`]) after this transaction commits,
+    // so that a change costs the same whatever the number of recipients.
+    let fan_outs = match recipients.role {
+        Some(role) => sqlx::query!(
+            "insert into notification_fan_outs (event_id, ticket_id, kind, role, actor_id, email, title, title_fr, title_en)
+             values ($1, $2, $3::text::notification_kind, $4, $5, $6, $7, $8, $9)",
+            notice.event_id,
+            notice.ticket_id,
+            notice.kind.as_str(),
+            role as Role,
+            notice.actor_id,
+            notice.email,
+            notice.title,
+            notice.title_fr,
+            notice.title_en,
+        )
+        .execute(&mut *connection)
+        .await?
+        .rows_affected(),
+        None => 0,
+    };
 
     // One row per active webhook of the queue announcing this kind.
     let excerpt = match kind {
@@ -248,10 +236,162 @@ pub(crate) async fn fan_out(
     .execute(&mut *connection)
     .await?
     .rows_affected();
-    if emails + messages > 0 {
+    if emails + messages + fan_outs > 0 {
         sqlx::query!("select pg_notify($1, '')", OUTBOX_CHANNEL).execute(&mut *connection).await?;
     }
     Ok(())
+}
+
+/// One notification as the inbox and email statements write it
+/// ([`write_notice`]): for named recipients inside the change's
+/// transaction, or stored in `notification_fan_outs` for everyone with a
+/// role and written later by [`expand_fan_outs`].
+struct Notice {
+    event_id: i64,
+    ticket_id: i64,
+    kind: NotificationKind,
+    /// Who acted (`None`: the system); they hear nothing of it, but for the receipt.
+    actor_id: Option<i64>,
+    /// The [`EmailPayload`] but for its recipient (`to`, `recipient`,
+    /// `in_reply_to`, `language`, filled per recipient by the statement).
+    email: serde_json::Value,
+    /// The inbox line in the desk's language, in French and in English.
+    title: String,
+    title_fr: String,
+    title_en: String,
+    /// When the change happened (UTC); `None`: now, in the change's transaction.
+    created_at: Option<DateTime<Utc>>,
+}
+
+/// Writes `notice` for the users in `ids` and, when `role` is set, everyone
+/// with that role: one email row per recipient who wants mail, one inbox
+/// line per recipient who wants it, by their preference (their own, else
+/// the admins' default); never to the actor, but for the requester's email
+/// receipt of their new ticket. Two statements whatever the number of
+/// recipients. Returns how many email rows it wrote.
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+async fn write_notice(
+    connection: &mut PgConnection,
+    notice: &Notice,
+    ids: &[i64],
+    role: Option<Role>,
+) -> Result<u64, AppError> {
+    let thread = notice.email["thread"].as_str().unwrap_or_default();
+    let receipt = notice.email["root"].as_bool().unwrap_or(false);
+    let emails = sqlx::query!(
+        "insert into outbox (channel, kind, ticket_id, event_id, user_id, payload)
+         select 'email', d.kind, $3::bigint, $4::bigint, u.id,
+            $5::jsonb || jsonb_build_object('to', u.email::text, 'recipient', u.username::text,
+                'in_reply_to', previous.key, 'language', u.language)
+         from users u
+         join notification_defaults d on d.kind = $8::text::notification_kind
+         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
+         left join lateral (
+            select case when coalesce((o.payload->>'root')::boolean, false) then $6::text
+                else $6::text || '.' || o.id end as key
+            from outbox o
+            where o.channel = 'email' and o.ticket_id = $3 and o.user_id = u.id
+            order by o.id desc limit 1
+         ) previous on true
+         where (u.id = any($1) or u.role = $2) and coalesce(p.email, d.email)
+            and (u.id is distinct from $7 or $9)
+         order by u.id",
+        ids,
+        role as Option<Role>,
+        notice.ticket_id,
+        notice.event_id,
+        notice.email,
+        thread,
+        notice.actor_id,
+        notice.kind.as_str(),
+        receipt,
+    )
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "insert into notifications (user_id, ticket_id, event_id, kind, title, created_at)
+         select u.id, $3::bigint, $4::bigint, d.kind,
+            case u.language when 'fr' then $8::text when 'en' then $9::text else $5::text end,
+            coalesce($10::timestamptz, now())
+         from users u
+         join notification_defaults d on d.kind = $7::text::notification_kind
+         left join notification_preferences p on p.user_id = u.id and p.kind = d.kind
+         where (u.id = any($1) or u.role = $2) and coalesce(p.in_app, d.in_app) and u.id is distinct from $6
+         order by u.id",
+        ids,
+        role as Option<Role>,
+        notice.ticket_id,
+        notice.event_id,
+        notice.title,
+        notice.actor_id,
+        notice.kind.as_str(),
+        notice.title_fr,
+        notice.title_en,
+        notice.created_at as Option<DateTime<Utc>>,
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(emails)
+}
+
+/// Fan-outs [`expand_fan_outs`] expands per transaction.
+pub const FAN_OUT_BATCH: i64 = 100;
+
+/// Expands the notifications written for everyone with a role (see
+/// [`fan_out`]) into their recipients' inbox lines and email rows, with the
+/// recipients' preferences as they are now, and deletes them: up to
+/// [`FAN_OUT_BATCH`] of them, oldest first, in one transaction (rows locked
+/// `FOR UPDATE SKIP LOCKED`, so workers on several instances never expand
+/// one twice, and one that dies mid-way leaves it whole). Returns how many
+/// it expanded. Run by every delivery [`super::Worker`] before it claims
+/// deliveries.
+///
+/// Errors: [`AppError::Internal`] when the database fails (nothing is expanded then).
+pub async fn expand_fan_outs(pool: &PgPool) -> Result<usize, AppError> {
+    transaction::run(pool, |transaction| Box::pin(expand_fan_outs_in(transaction))).await
+}
+
+/// [`expand_fan_outs`]'s body, run in its transaction by [`transaction::run`].
+async fn expand_fan_outs_in(connection: &mut PgConnection) -> Result<usize, AppError> {
+    let rows = sqlx::query!(
+        r#"select id, event_id, ticket_id, kind::text as "kind!", role as "role: Role", actor_id, email,
+            title, title_fr, title_en, created_at as "created_at: DateTime<Utc>"
+         from notification_fan_outs order by id limit $1 for update skip locked"#,
+        FAN_OUT_BATCH,
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut emails = 0;
+    let mut expanded = Vec::with_capacity(rows.len());
+    for row in rows {
+        // A kind this version does not know (a newer instance's row): left for it.
+        let Ok(kind) = row.kind.parse::<NotificationKind>() else { continue };
+        expanded.push(row.id);
+        let notice = Notice {
+            event_id: row.event_id,
+            ticket_id: row.ticket_id,
+            kind,
+            actor_id: row.actor_id,
+            email: row.email,
+            title: row.title,
+            title_fr: row.title_fr,
+            title_en: row.title_en,
+            created_at: Some(row.created_at),
+        };
+        emails += write_notice(&mut *connection, &notice, &[], Some(row.role)).await?;
+    }
+    if expanded.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!("delete from notification_fan_outs where id = any($1)", &expanded[..])
+        .execute(&mut *connection)
+        .await?;
+    if emails > 0 {
+        sqlx::query!("select pg_notify($1, '')", OUTBOX_CHANNEL).execute(&mut *connection).await?;
+    }
+    Ok(expanded.len())
 }
 
 /// The inbox line for a kind in the current language, e.g. "alice replied

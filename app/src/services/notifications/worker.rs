@@ -159,11 +159,15 @@ impl Worker {
         }
     }
 
-    /// Claims the due rows (up to the batch size) and delivers them; returns
-    /// how many it claimed. Usable alone, e.g. by tests.
+    /// Expands the pending notifications for everyone with a role
+    /// ([`super::expand_fan_outs`]), then claims the due rows (up to the batch
+    /// size) and delivers them; returns how many it claimed. Usable alone,
+    /// e.g. by tests.
     ///
     /// Errors: the database fails.
     pub async fn run_once(&self) -> Result<usize, AppError> {
+        // Notifications for everyone with a role become their recipients' rows first.
+        while super::expand_fan_outs(&self.pool).await? as i64 >= super::FAN_OUT_BATCH {}
         // Names this round's claims; another claim of the same rows draws another.
         let lease_token: i64 = rand::random();
         let rows = sqlx::query_as!(
