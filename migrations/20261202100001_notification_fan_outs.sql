@@ -4,8 +4,9 @@
 -- escalation to every admin: instead of one inbox line and one email row per
 -- recipient written in the change's own transaction, that transaction writes
 -- one row here, and a delivery worker expands it into the per-recipient rows
--- (the same statements, the same preferences) and deletes it, in one
--- transaction. See app/src/services/notifications/rules.rs.
+-- (the same statements, the same preferences): the inbox lines at once, the
+-- email rows (then it deletes the row) once it can send mail. See
+-- app/src/services/notifications/rules.rs.
 create table notification_fan_outs (
     id bigint generated always as identity primary key,
     event_id bigint not null references ticket_events (id) on delete cascade,
@@ -22,5 +23,8 @@ create table notification_fan_outs (
     title_fr text not null,
     title_en text not null,
     -- When the change happened: the inbox lines' time.
-    created_at timestamptz not null default now()
+    created_at timestamptz not null default now(),
+    -- The inbox lines are written; the email rows wait for a mail server.
+    inbox_written boolean not null default false
 );
+create index notification_fan_outs_inbox_idx on notification_fan_outs (id) where not inbox_written;

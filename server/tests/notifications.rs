@@ -731,8 +731,8 @@ async fn a_requester_reply_reaches_sixty_agents_once_each_threaded(pool: PgPool)
             "the reply's own transaction"
         );
         // ...which a worker's round expands, once, into each agent's rows.
-        assert_eq!(notifications::expand_fan_outs(&pool).await.expect("expand"), 1);
-        assert_eq!(notifications::expand_fan_outs(&pool).await.expect("expand again"), 0);
+        assert_eq!(notifications::expand_fan_outs(&pool, true).await.expect("expand"), 1);
+        assert_eq!(notifications::expand_fan_outs(&pool, true).await.expect("expand again"), 0);
         assert_eq!(pending("notification_fan_outs").await, 0);
         let inbox: Vec<(i64, String, String)> =
             sqlx::query_as("select user_id, kind::text, title from notifications where event_id = $1 order by user_id")
@@ -805,6 +805,17 @@ async fn a_requester_reply_reaches_sixty_agents_once_each_threaded(pool: PgPool)
     assert_eq!(to_chloe, 0);
 }
 
+/// Four workers' expansion rounds at once; how many fan-outs they expanded in all.
+async fn expansion_rounds(pool: &PgPool, with_email: bool) -> usize {
+    let (first, second, third, fourth) = tokio::join!(
+        notifications::expand_fan_outs(pool, with_email),
+        notifications::expand_fan_outs(pool, with_email),
+        notifications::expand_fan_outs(pool, with_email),
+        notifications::expand_fan_outs(pool, with_email),
+    );
+    [first, second, third, fourth].into_iter().map(|round| round.expect("round")).sum()
+}
+
 #[sqlx::test]
 async fn workers_expand_each_fan_out_once_at_the_time_of_its_change(pool: PgPool) {
     // No SMTP and no running worker: this test runs the expansion rounds.
@@ -821,26 +832,32 @@ async fn workers_expand_each_fan_out_once_at_the_time_of_its_change(pool: PgPool
             app.post(&chloe, &format!("/tickets/{reference}/messages"), json!({"body": "Any news?"})).await;
         assert_eq!(status, 201, "{body}");
     }
-    // Four workers' rounds at once: each fan-out is expanded by exactly one.
-    let (first, second, third, fourth) = tokio::join!(
-        notifications::expand_fan_outs(&pool),
-        notifications::expand_fan_outs(&pool),
-        notifications::expand_fan_outs(&pool),
-        notifications::expand_fan_outs(&pool),
-    );
-    let expanded: usize = [first, second, third, fourth].into_iter().map(|round| round.expect("round")).sum();
-    assert_eq!(expanded, 8);
+    // Four workers' rounds at once, none able to send mail: each fan-out's
+    // inbox lines are written by exactly one, and its mail waits.
+    let counts = |agent_id: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (i64, i64, i64, i64)>(
+                "select count(*), count(distinct event_id),
+                    (select count(*) from outbox where user_id = $1 and kind = 'requester_replied'),
+                    (select count(*) from notification_fan_outs)
+                 from notifications where user_id = $1 and kind = 'requester_replied'",
+            )
+            .bind(agent_id)
+            .fetch_one(&pool)
+            .await
+            .expect("counts")
+        }
+    };
+    assert_eq!(expansion_rounds(&pool, false).await, 8);
+    assert_eq!(expansion_rounds(&pool, false).await, 0, "nothing more to do without mail");
     for agent in &agents {
-        let (lines, events, mails): (i64, i64, i64) = sqlx::query_as(
-            "select count(*), count(distinct event_id),
-                (select count(*) from outbox where user_id = $1 and kind = 'requester_replied')
-             from notifications where user_id = $1 and kind = 'requester_replied'",
-        )
-        .bind(agent.id)
-        .fetch_one(&pool)
-        .await
-        .expect("counts");
-        assert_eq!((lines, events, mails), (8, 8, 8), "{}", agent.username);
+        assert_eq!(counts(agent.id).await, (8, 8, 0, 8), "{}", agent.username);
+    }
+    // Once mail can be sent, the mail follows, and the inbox lines are not written again.
+    assert_eq!(expansion_rounds(&pool, true).await, 8);
+    for agent in &agents {
+        assert_eq!(counts(agent.id).await, (8, 8, 8, 0), "{}", agent.username);
     }
     // An inbox line written later still carries the time of its change.
     let late: i64 = sqlx::query_scalar(

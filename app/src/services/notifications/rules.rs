@@ -264,14 +264,29 @@ struct Notice {
 }
 
 /// Writes `notice` for the users in `ids` and, when `role` is set, everyone
-/// with that role: one email row per recipient who wants mail, one inbox
-/// line per recipient who wants it, by their preference (their own, else
-/// the admins' default); never to the actor, but for the requester's email
-/// receipt of their new ticket. Two statements whatever the number of
-/// recipients. Returns how many email rows it wrote.
+/// with that role: [`write_emails`], then [`write_inbox`]. Returns how many
+/// email rows it wrote.
 ///
 /// Errors: [`AppError::Internal`] when the database fails.
 async fn write_notice(
+    connection: &mut PgConnection,
+    notice: &Notice,
+    ids: &[i64],
+    role: Option<Role>,
+) -> Result<u64, AppError> {
+    let emails = write_emails(&mut *connection, notice, ids, role).await?;
+    write_inbox(connection, notice, ids, role).await?;
+    Ok(emails)
+}
+
+/// One email row of `notice` per recipient (the users in `ids`, everyone
+/// with `role`) who wants mail by their preference (their own, else the
+/// admins' default), never to the actor but for the requester's receipt of
+/// their new ticket; one statement whatever the number of recipients.
+/// Returns how many it wrote.
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+async fn write_emails(
     connection: &mut PgConnection,
     notice: &Notice,
     ids: &[i64],
@@ -310,6 +325,21 @@ async fn write_notice(
     .execute(&mut *connection)
     .await?
     .rows_affected();
+    Ok(emails)
+}
+
+/// One inbox line of `notice` per recipient (the users in `ids`, everyone
+/// with `role`) who wants it by their preference, never to the actor, in
+/// the recipient's language (else the desk's); one statement whatever the
+/// number of recipients.
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+async fn write_inbox(
+    connection: &mut PgConnection,
+    notice: &Notice,
+    ids: &[i64],
+    role: Option<Role>,
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into notifications (user_id, ticket_id, event_id, kind, title, created_at)
          select u.id, $3::bigint, $4::bigint, d.kind,
@@ -333,42 +363,46 @@ async fn write_notice(
     )
     .execute(&mut *connection)
     .await?;
-    Ok(emails)
+    Ok(())
 }
 
-/// Fan-outs [`expand_fan_outs`] expands per transaction.
-pub const FAN_OUT_BATCH: i64 = 100;
+/// Fan-outs [`expand_fan_outs`] expands per transaction: small, so that
+/// each expansion's commit (up to 20 × the role's size of rows) stays short.
+pub const FAN_OUT_BATCH: i64 = 20;
 
 /// Expands the notifications written for everyone with a role (see
-/// [`fan_out`]) into their recipients' inbox lines and email rows, with the
-/// recipients' preferences as they are now, and deletes them: up to
-/// [`FAN_OUT_BATCH`] of them, oldest first, in one transaction (rows locked
+/// [`fan_out`]) into their recipients' rows, with the recipients'
+/// preferences as they are now: the inbox lines (dated at the change) at
+/// once, and, when `with_email` (the worker can send mail), the email rows,
+/// after which the fan-out is deleted. Without a mail server the email part
+/// waits in the fan-out, as pending mail waits in the outbox. Up to
+/// [`FAN_OUT_BATCH`] fan-outs, oldest first, in one transaction (rows locked
 /// `FOR UPDATE SKIP LOCKED`, so workers on several instances never expand
 /// one twice, and one that dies mid-way leaves it whole). Returns how many
 /// it expanded. Run by every delivery [`super::Worker`] before it claims
 /// deliveries.
 ///
 /// Errors: [`AppError::Internal`] when the database fails (nothing is expanded then).
-pub async fn expand_fan_outs(pool: &PgPool) -> Result<usize, AppError> {
-    transaction::run(pool, |transaction| Box::pin(expand_fan_outs_in(transaction))).await
+pub async fn expand_fan_outs(pool: &PgPool, with_email: bool) -> Result<usize, AppError> {
+    transaction::run(pool, |transaction| Box::pin(expand_fan_outs_in(transaction, with_email))).await
 }
 
 /// [`expand_fan_outs`]'s body, run in its transaction by [`transaction::run`].
-async fn expand_fan_outs_in(connection: &mut PgConnection) -> Result<usize, AppError> {
+async fn expand_fan_outs_in(connection: &mut PgConnection, with_email: bool) -> Result<usize, AppError> {
     let rows = sqlx::query!(
         r#"select id, event_id, ticket_id, kind::text as "kind!", role as "role: Role", actor_id, email,
-            title, title_fr, title_en, created_at as "created_at: DateTime<Utc>"
-         from notification_fan_outs order by id limit $1 for update skip locked"#,
+            title, title_fr, title_en, created_at as "created_at: DateTime<Utc>", inbox_written
+         from notification_fan_outs where not inbox_written or $2
+         order by id limit $1 for update skip locked"#,
         FAN_OUT_BATCH,
+        with_email,
     )
     .fetch_all(&mut *connection)
     .await?;
-    let mut emails = 0;
-    let mut expanded = Vec::with_capacity(rows.len());
+    let (mut done, mut inbox_only) = (Vec::new(), Vec::new());
     for row in rows {
         // A kind this version does not know (a newer instance's row): left for it.
         let Ok(kind) = row.kind.parse::<NotificationKind>() else { continue };
-        expanded.push(row.id);
         let notice = Notice {
             event_id: row.event_id,
             ticket_id: row.ticket_id,
@@ -380,18 +414,24 @@ async fn expand_fan_outs_in(connection: &mut PgConnection) -> Result<usize, AppE
             title_en: row.title_en,
             created_at: Some(row.created_at),
         };
-        emails += write_notice(&mut *connection, &notice, &[], Some(row.role)).await?;
+        if !row.inbox_written {
+            write_inbox(&mut *connection, &notice, &[], Some(row.role)).await?;
+        }
+        if with_email {
+            write_emails(&mut *connection, &notice, &[], Some(row.role)).await?;
+            done.push(row.id);
+        } else {
+            inbox_only.push(row.id);
+        }
     }
-    if expanded.is_empty() {
-        return Ok(0);
-    }
-    sqlx::query!("delete from notification_fan_outs where id = any($1)", &expanded[..])
+    sqlx::query!("delete from notification_fan_outs where id = any($1)", &done[..]).execute(&mut *connection).await?;
+    sqlx::query!("update notification_fan_outs set inbox_written = true where id = any($1)", &inbox_only[..])
         .execute(&mut *connection)
         .await?;
-    if emails > 0 {
-        sqlx::query!("select pg_notify($1, '')", OUTBOX_CHANNEL).execute(&mut *connection).await?;
-    }
-    Ok(expanded.len())
+    // No NOTIFY here: this worker delivers the rows next (see `Worker::run_once`),
+    // and a NOTIFY would hold PostgreSQL's commit-wide notify lock for this
+    // transaction's whole commit, stalling every change that announces itself.
+    Ok(done.len() + inbox_only.len())
 }
 
 /// The inbox line for a kind in the current language, e.g. "alice replied

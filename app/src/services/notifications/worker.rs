@@ -167,7 +167,7 @@ impl Worker {
     /// Errors: the database fails.
     pub async fn run_once(&self) -> Result<usize, AppError> {
         // Notifications for everyone with a role become their recipients' rows first.
-        while super::expand_fan_outs(&self.pool).await? as i64 >= super::FAN_OUT_BATCH {}
+        while super::expand_fan_outs(&self.pool, self.mailer.is_some()).await? as i64 >= super::FAN_OUT_BATCH {}
         // Names this round's claims; another claim of the same rows draws another.
         let lease_token: i64 = rand::random();
         let rows = sqlx::query_as!(
