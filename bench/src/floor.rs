@@ -63,13 +63,14 @@ pub fn ticket_by_id() -> String {
 
 /// `get_ticket` (tickets.rs): messages and events.
 pub const TICKET_MESSAGES: &str =
-    "select m.id, m.kind, m.author_id, u.username::text as author_username, m.body, m.created_at
+    "select m.id, m.kind as kind, m.author_id, u.username::text as author_username, m.body,
+            m.created_at as created_at
          from messages m left join users u on u.id = m.author_id
          where m.ticket_id = $1 and ($2 or m.kind <> 'internal_note') order by m.id";
-pub const TICKET_EVENTS: &str =
-    "select e.id, e.action, e.actor_id, u.username::text as actor_username, e.data, e.created_at
+pub const TICKET_EVENTS: &str = "select e.id, e.action, e.actor_id, u.username::text as actor_username, e.data,
+            e.created_at as created_at
          from ticket_events e left join users u on u.id = e.actor_id
-         where e.ticket_id = $1 and ($2 or e.action <> 'note_added') order by e.id";
+         where e.ticket_id = $1 and ($2 or e.audience = 'everyone') order by e.id";
 
 /// `stats` (ticket_lists.rs): counts by status, priority and queue in one pass.
 pub const STATS_BREAKDOWN: &str = r#"select g.status::text, g.priority::text, q.slug as "queue?", g.count as "count!"
@@ -107,7 +108,8 @@ pub const EVENTS_CHANNEL: &str = "guichet_events";
 
 /// `add_message` (tickets.rs), after `visible_ticket ... for update`.
 pub const INSERT_MESSAGE: &str =
-    "insert into messages (ticket_id, author_id, kind, body) values ($1, $2, $3, $4) returning id, created_at";
+    "insert into messages (ticket_id, author_id, kind, body, submission_key) values ($1, $2, $3, $4, $5)
+         returning id, created_at as created_at";
 pub const TOUCH_AFTER_MESSAGE: &str = "update tickets set updated_at = now(),
             status = case when $2 then 'open'::ticket_status else status end,
             resolved_at = case when $2 then null else resolved_at end,
@@ -117,8 +119,8 @@ pub const DELETE_REPLY_DRAFT: &str = "delete from drafts where user_id = $1 and 
 
 /// `change_status` (tickets.rs).
 pub const UPDATE_STATUS: &str = "update tickets set status = $2, updated_at = now(),
-            resolved_at = case when $2 = 'resolved' then now() when $3 then null else resolved_at end,
-            closed_at = case when $2 = 'closed' then now() else null end
+            resolved_at = case when $2::ticket_status = 'resolved' then now() when $3 then null else resolved_at end,
+            closed_at = case when $2::ticket_status = 'closed' then now() else null end
          where id = $1";
 
 /// `log_in` (accounts.rs): the user, then after verification the cleanup of failures.
@@ -233,8 +235,27 @@ pub struct EventRow {
 mod tests {
     use super::*;
 
+    /// `text` with its whitespace runs as single spaces and sqlx's column
+    /// annotations dropped (`as "kind: MessageKind"`, `as "name?"` become
+    /// `as kind`, `as name`), so a service's checked query compares with
+    /// the floor's plain copy.
     fn squeeze(text: &str) -> String {
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        let mut plain = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("as \"") {
+            plain.push_str(&rest[..start + 3]);
+            let after = &rest[start + 4..];
+            let Some(end) = after.find('"') else {
+                rest = &rest[start + 3..];
+                break;
+            };
+            let annotation = &after[..end];
+            let name = annotation.split([':', '?', '!']).next().unwrap_or(annotation).trim();
+            plain.push_str(name);
+            rest = &after[end + 1..];
+        }
+        plain.push_str(rest);
+        plain.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// Each copied statement (or fragment of a built one) is still in the service source.
@@ -252,16 +273,20 @@ mod tests {
             QUEUE_LIMIT,
             INSERT_TICKET,
             DELETE_NEW_TICKET_DRAFT,
-            INSERT_EVENT,
             INSERT_MESSAGE,
             TOUCH_AFTER_MESSAGE,
             DELETE_REPLY_DRAFT,
             UPDATE_STATUS,
             "where q.prefix = upper($1) and t.number = $2",
-            "where t.id = $1{lock_clause}",
+            "\" where t.id = $1 for update of t\"",
         ] {
             assert!(tickets.contains(&squeeze(statement)), "not in tickets.rs any more: {statement}");
         }
+        // The floor leaves the event's audience to the column's default
+        // (same cost); the service (events.rs) names it.
+        let events = squeeze(include_str!("../../app/src/services/events.rs"));
+        let insert_event = INSERT_EVENT.replace("action, data)", "action, data, audience)").replace("$4)", "$4, $5)");
+        assert!(events.contains(&squeeze(&insert_event)), "not in events.rs any more: {insert_event}");
         for statement in [
             QUEUE_BY_SLUG,
             SEARCH_CURSOR_RANK,

@@ -892,6 +892,8 @@ fn add_reply(
                 .bind(writer)
                 .bind(MessageKind::Reply)
                 .bind(author.body(iteration))
+                // The API's replies carry no submission key (browsers' forms do).
+                .bind(None::<String>)
                 .fetch_one(&mut *transaction)
                 .await?;
             let event_id: i64 = sqlx::query_scalar(floor::INSERT_EVENT)
