@@ -861,6 +861,25 @@ async fn stats_count_the_period_for_staff(pool: PgPool) {
     }
 }
 
+#[sqlx::test(migrations = false)]
+async fn stats_refuse_control_characters_with_a_field_error(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("alex", Role::Agent).await;
+    let agent = app.logged_in("alex").await;
+    for (query, field) in [
+        ("queue=%00", "queue"),
+        ("queue=sup%00port", "queue"),
+        ("queue=%1B%5B31m", "queue"),
+        ("period=7d%00", "period"),
+        ("period=%1B", "period"),
+    ] {
+        let (status, body) = app.get(&agent, &format!("/tickets/stats?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "validation", "{query}: {body}");
+        assert!(body["error"]["fields"][field].is_string(), "{query}: {body}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 3. Numbering under concurrency
 // ---------------------------------------------------------------------------
