@@ -554,7 +554,9 @@ pub struct NewTicket {
     pub subject: String,
     /// 1–20,000 characters.
     pub description: String,
-    /// A JSON object of at most 16 KiB.
+    /// A JSON object of at most 16 KiB whose strings (keys included) hold
+    /// no control characters but tab and newline; a bad value is a field
+    /// error named by its top-level key (e.g. `server_id`).
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
 }
