@@ -268,6 +268,32 @@ async fn naughty_strings_and_wrong_types_never_give_a_5xx_on_tickets_messages_no
     assert!(failures.is_empty(), "{} answer(s) were 5xx:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// A path segment or query value the handler cannot read answers 400 in the
+/// API's error format (`{"error": {"code", "message", "fields"}}`), not
+/// axum's plain-text rejection.
+#[sqlx::test(migrations = false)]
+async fn unreadable_path_and_query_values_answer_the_usual_error_body(pool: PgPool) {
+    let app = spawn(pool).await;
+    let admin = app.logged_in("admin").await;
+    let name = json!({"name": "Support", "color": "#5865f2"});
+    for (method, path, body) in [
+        (Method::PUT, "/queues/abc", Some(&name)),
+        (Method::PUT, "/queues/100000000000000000000", Some(&name)),
+        (Method::DELETE, "/tokens/1e3", None),
+        (Method::POST, "/admin/outbox/x/retry", None),
+        (Method::DELETE, "/users/abc/two-factor", None),
+        (Method::GET, "/tickets/%FF", None),
+        (Method::GET, "/notifications?unread=x", None),
+        (Method::GET, "/notifications?unread=%00", None),
+    ] {
+        let (status, answer) = app.api(&admin, method.clone(), path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_request", "{method} {path}: {answer}");
+        assert!(answer["error"]["message"].is_string(), "{method} {path}: {answer}");
+        assert!(answer["error"]["fields"].is_object(), "{method} {path}: {answer}");
+    }
+}
+
 /// Accounts, users, queues, categories, tokens, drafts, lists, the viewer's
 /// settings, notification preferences and two-factor set-up, as the admin.
 fn account_and_catalog_cases() -> Vec<Case> {
