@@ -113,6 +113,56 @@ pub struct UserPage {
     pub next_after: Option<String>,
 }
 
+/// A secret text (a password, a two-factor code, an API token, a webhook
+/// URL, a key): the same JSON and form value as a plain string (serde
+/// `transparent`), but its `Debug` prints `<redacted>`, so a struct holding
+/// one may derive `Debug` (as the input structs `#[server]` generates always
+/// do) without printing it. Read it with [`Secret::expose`], only where it
+/// is used, never into a log.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("<redacted>")
+    }
+}
+
+/// Reads as its text where a `&str` is wanted (`Option::as_deref`, `&secret`);
+/// only `Debug` hides it.
+impl std::ops::Deref for Secret {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Secret(text)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Secret(text.into())
+    }
+}
+
 /// What a new account needs (web form and `POST /api/v1/auth/register`).
 /// Its `Debug` never shows the password.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -554,7 +604,9 @@ pub struct NewTicket {
     pub subject: String,
     /// 1–20,000 characters.
     pub description: String,
-    /// A JSON object of at most 16 KiB.
+    /// A JSON object of at most 16 KiB whose strings (keys included) hold
+    /// no control characters but tab and newline; a bad value is a field
+    /// error named by its top-level key (e.g. `server_id`).
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
 }
@@ -853,8 +905,8 @@ pub struct NewApiToken {
     pub scope: TokenScope,
     /// After this instant (UTC) the token is refused; `None` = never expires.
     pub expires_at: Option<DateTime<Utc>>,
-    /// `gt_` followed by 64 hex digits (256 random bits).
-    pub token: String,
+    /// `gt_` followed by 64 hex digits (256 random bits); its `Debug` is `<redacted>`.
+    pub token: Secret,
 }
 
 /// Whose accounts must have two-factor authentication before they may do
@@ -1450,5 +1502,24 @@ mod tests {
                 Some("must be a user id")
             );
         })
+    }
+
+    #[test]
+    fn secrets_never_print_but_read_and_write_as_plain_strings() {
+        let token = NewApiToken {
+            id: 1,
+            name: "script".into(),
+            scope: TokenScope::Read,
+            expires_at: None,
+            token: "gt_0123abcd".into(),
+        };
+        let printed = format!("{token:?} {token:#?}");
+        assert!(!printed.contains("gt_0123abcd") && printed.contains("<redacted>"), "{printed}");
+        let json = serde_json::to_value(&token).unwrap();
+        assert_eq!(json["token"], "gt_0123abcd");
+        assert_eq!(serde_json::from_value::<NewApiToken>(json).unwrap(), token);
+        let secret: Secret = serde_json::from_str("\"hunter2\"").unwrap();
+        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(format!("{secret:?}"), "<redacted>");
     }
 }

@@ -1,6 +1,6 @@
 //! Command-line and environment configuration.
 
-use app::domain::TwoFactorRequirement;
+use app::domain::{Secret, TwoFactorRequirement};
 use app::services::notifications::{MailSettings, SmtpTls};
 use app::services::{RateLimits, SecretKey};
 use clap::{Args, Parser, Subcommand};
@@ -98,7 +98,7 @@ pub struct ServeArgs {
     /// keep it (unset: a random key per process, and two-factor
     /// authentication cannot be turned on).
     #[arg(long, env = "GUICHET_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
     /// Whose accounts must turn on two-factor authentication before doing
     /// anything else: admin, or staff (agents and admins); unset: nobody's.
     /// Needs GUICHET_SECRET_KEY.
@@ -129,7 +129,7 @@ pub struct ServeArgs {
     pub smtp_username: Option<String>,
     /// SMTP password (never logged).
     #[arg(long, env = "GUICHET_SMTP_PASSWORD", hide_env_values = true)]
-    pub smtp_password: Option<String>,
+    pub smtp_password: Option<Secret>,
     /// The sender of notification emails, e.g. "Guichet <support@example.com>".
     #[arg(long, env = "GUICHET_MAIL_FROM", default_value = "Guichet <guichet@localhost>")]
     pub mail_from: String,
@@ -213,7 +213,7 @@ impl ServeArgs {
             anyhow::anyhow!("GUICHET_MAIL_FROM is not a mailbox like \"Guichet <support@example.com>\": {error}")
         })?;
         let username = self.smtp_username.clone().filter(|name| !name.is_empty());
-        let password = self.smtp_password.clone().filter(|password| !password.is_empty());
+        let password = self.smtp_password.as_deref().filter(|password| !password.is_empty()).map(String::from);
         if username.is_some() != password.is_some() {
             anyhow::bail!("set both GUICHET_SMTP_USERNAME and GUICHET_SMTP_PASSWORD, or neither");
         }
@@ -235,9 +235,27 @@ mod tests {
     fn args(require: Option<&str>, key: Option<&str>) -> ServeArgs {
         ServeArgs {
             require_two_factor_for: require.map(String::from),
-            secret_key: key.map(String::from),
+            secret_key: key.map(Secret::from),
             ..ServeArgs::default()
         }
+    }
+
+    #[test]
+    fn the_secret_key_and_smtp_password_never_print() {
+        let serve = ServeArgs {
+            secret_key: Some("key-4f1c9e".into()),
+            smtp_username: Some("mailer".into()),
+            smtp_password: Some("smtp-pass-7d2a".into()),
+            ..ServeArgs::default()
+        };
+        let printed = format!("{serve:?} {serve:#?}");
+        assert!(!printed.contains("key-4f1c9e") && !printed.contains("smtp-pass-7d2a"), "{printed}");
+        assert!(printed.contains("mailer") && printed.contains("<redacted>"), "{printed}");
+        // Read as before.
+        assert!(serve.secret_key().is_configured());
+        let parsed = Cli::try_parse_from(["guichet", "serve", "--secret-key", "key-4f1c9e"]).unwrap();
+        let Some(Command::Serve(parsed)) = parsed.command else { panic!("serve") };
+        assert_eq!(parsed.secret_key.as_deref(), Some("key-4f1c9e"));
     }
 
     #[test]

@@ -37,8 +37,22 @@ async fn ticket_state(app: &TestApp, client: &Client, reference: &str) -> (usize
     (body["messages"].as_array().unwrap().len(), body["ticket"]["status"].as_str().unwrap().to_string())
 }
 
+/// The headers every API and server-function answer carries, errors
+/// included: nosniff, a CSP that forbids framing, and `no-store`.
+fn assert_security_headers(headers: &header::HeaderMap, label: &str) {
+    assert_eq!(
+        headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|value| value.as_bytes()),
+        Some(&b"nosniff"[..]),
+        "{label}"
+    );
+    let policy = headers.get(header::CONTENT_SECURITY_POLICY).map(|value| value.to_str().unwrap()).unwrap_or_default();
+    assert!(policy.contains("frame-ancestors 'none'"), "{label}: CSP {policy:?}");
+    assert_eq!(headers.get(header::CACHE_CONTROL).map(|value| value.as_bytes()), Some(&b"no-store"[..]), "{label}");
+}
+
 async fn assert_refused(response: reqwest::Response, label: &str) {
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "{label}");
+    assert_security_headers(response.headers(), label);
     assert!(response.headers().get(header::SET_COOKIE).is_none(), "{label}: no session planted");
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert_eq!(body["error"]["code"], "forbidden", "{label}: {body}");
@@ -221,6 +235,7 @@ async fn bearer_requests_need_no_origin_and_the_api_takes_only_json(pool: PgPool
             }
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+            assert_security_headers(response.headers(), &format!("415 for {content_type:?}"));
             let body: Value = response.json().await.unwrap();
             assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
         }
@@ -426,10 +441,12 @@ fn limits(per_user: u32, per_address: u32, registrations: u32, token_creations: 
 
 async fn assert_limited(response: reqwest::Response, label: &str) {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{label}");
+    assert_security_headers(response.headers(), label);
     let retry_after: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1, "{label}");
     assert_eq!(response.headers()["ratelimit-remaining"], "0", "{label}");
     assert!(response.headers().contains_key("ratelimit-limit"), "{label}");
+    assert!(response.headers().contains_key("ratelimit-reset"), "{label}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_requests", "{label}: {body}");
 }
@@ -446,6 +463,8 @@ async fn each_user_has_a_request_rate_limit(pool: PgPool) {
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["ratelimit-limit"], "5");
         assert_eq!(response.headers()["ratelimit-remaining"], remaining.to_string().as_str());
+        let reset: u64 = response.headers()["ratelimit-reset"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&reset), "the used quota is back within the minute: {reset} s");
     }
     assert_limited(vera.get(app.url("/api/v1/me")).send().await.unwrap(), "API").await;
     assert_limited(vera.post(app.url("/fn/current_user")).send().await.unwrap(), "server function").await;

@@ -861,6 +861,25 @@ async fn stats_count_the_period_for_staff(pool: PgPool) {
     }
 }
 
+#[sqlx::test(migrations = false)]
+async fn stats_refuse_control_characters_with_a_field_error(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("alex", Role::Agent).await;
+    let agent = app.logged_in("alex").await;
+    for (query, field) in [
+        ("queue=%00", "queue"),
+        ("queue=sup%00port", "queue"),
+        ("queue=%1B%5B31m", "queue"),
+        ("period=7d%00", "period"),
+        ("period=%1B", "period"),
+    ] {
+        let (status, body) = app.get(&agent, &format!("/tickets/stats?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "validation", "{query}: {body}");
+        assert!(body["error"]["fields"][field].is_string(), "{query}: {body}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 3. Numbering under concurrency
 // ---------------------------------------------------------------------------
@@ -1020,6 +1039,10 @@ async fn invalid_tickets_get_field_errors_and_nothing_is_inserted(pool: PgPool) 
         ("metadata array", with("metadata", json!([1, 2])), "metadata"),
         ("metadata string", with("metadata", json!("server=1")), "metadata"),
         ("metadata over 16 KiB", with("metadata", json!({"log": "x".repeat(16 * 1024)})), "metadata"),
+        ("NUL in metadata.server_id", with("metadata", json!({"server_id": "eu\u{0}3"})), "server_id"),
+        ("ESC in metadata.server_id", with("metadata", json!({"server_id": "\u{1b}[31meu-3"})), "server_id"),
+        ("ESC deep in metadata.details", with("metadata", json!({"details": {"log": ["ok", "\u{1b}[2J"]}})), "details"),
+        ("ESC in a metadata key", with("metadata", json!({"server\u{1b}id": "eu-3"})), "metadata"),
     ];
     for (label, body, field) in cases {
         let (status, response) = app.post(&client, "/tickets", body).await;
@@ -1624,6 +1647,13 @@ async fn server_functions_create_tickets_with_details_and_apply_the_queue_limit(
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "validation");
     assert!(body["fields"]["subject"].is_string(), "{body}");
+    for server_id in ["eu\u{0}west", "\u{1b}[31meu-west"] {
+        let mut form = form("support", "Control characters in details");
+        form[5] = ("server_id", server_id);
+        let (status, body) = app.server_fn(&cast.owner, "create_ticket", &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{server_id:?}: {body}");
+        assert!(body["fields"]["server_id"].is_string(), "{server_id:?}: {body}");
+    }
     let (status, body) = app.server_fn(&cast.owner, "create_ticket", &form("billing", "Unknown queue")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["fields"]["queue"].is_string(), "{body}");

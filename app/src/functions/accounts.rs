@@ -2,7 +2,7 @@
 
 #[cfg(feature = "ssr")]
 use crate::domain::Registration;
-use crate::domain::{LogInOutcome, Role, User, UserPage};
+use crate::domain::{LogInOutcome, Role, Secret, User, UserPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -27,12 +27,12 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn register(
     username: String,
     email: String,
-    password: String,
+    password: Secret,
     #[server(default)] discord_username: Option<String>,
     #[server(default)] discord_id: Option<String>,
 ) -> Result<User, AppError> {
     let request = request().await?;
-    let input = Registration { username, email, password, discord_username, discord_id };
+    let input = Registration { username, email, password: password.expose().into(), discord_username, discord_id };
     let user = respond(accounts::register(&request.context.pool, &input).await)?;
     leptos_axum::redirect("/login?registered=1");
     Ok(user)
@@ -51,7 +51,7 @@ pub const AFTER_LOG_IN: &str = "/tickets";
 #[server(prefix = "/fn", endpoint = "log_in")]
 pub async fn log_in(
     login: String,
-    password: String,
+    password: Secret,
     #[server(default)] remember: bool,
 ) -> Result<LogInOutcome, AppError> {
     let request = request().await?;
@@ -62,7 +62,7 @@ pub async fn log_in(
             &request.caller,
             &request.session,
             &login,
-            &password,
+            password.expose(),
             remember,
         )
         .await,
@@ -82,7 +82,7 @@ pub async fn log_in(
 /// Errors: 401 for a wrong code or an expired log-in, 429 when throttled
 /// (see `services::two_factor::log_in_second_factor`).
 #[server(prefix = "/fn", endpoint = "log_in_second_factor")]
-pub async fn log_in_second_factor(code: String) -> Result<User, AppError> {
+pub async fn log_in_second_factor(code: Secret) -> Result<User, AppError> {
     let request = request().await?;
     let user = respond(
         two_factor::log_in_second_factor(
@@ -90,7 +90,7 @@ pub async fn log_in_second_factor(code: String) -> Result<User, AppError> {
             &request.context.settings,
             &request.caller,
             &request.session,
-            &code,
+            code.expose(),
         )
         .await,
     )?;

@@ -123,3 +123,59 @@ pub mod ssr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The input structs `#[server]` generates always derive `Debug`: their
+    //! secrets are [`crate::domain::Secret`]s, which print `<redacted>`.
+
+    use super::{accounts, notifications, two_factor};
+    use crate::domain::NotificationKind;
+
+    #[test]
+    fn server_function_inputs_never_print_their_secrets() {
+        let secret = "hunter2-a8f3";
+        let webhook_url = "https://discord.com/api/webhooks/1/hunter2-a8f3";
+        let printed = [
+            format!(
+                "{:?}",
+                accounts::Register {
+                    username: "marie".into(),
+                    email: "m@e.test".into(),
+                    password: secret.into(),
+                    discord_username: None,
+                    discord_id: None,
+                }
+            ),
+            format!("{:?}", accounts::LogIn { login: "marie".into(), password: secret.into(), remember: true }),
+            format!("{:?}", accounts::LogInSecondFactor { code: secret.into() }),
+            format!("{:?}", two_factor::ConfirmTwoFactor { code: secret.into() }),
+            format!("{:?}", two_factor::RegenerateRecoveryCodes { confirmation: secret.into() }),
+            format!("{:?}", two_factor::DisableTwoFactor { confirmation: secret.into() }),
+            format!(
+                "{:#?}",
+                notifications::CreateDiscordWebhook {
+                    queue: "support".into(),
+                    name: "#support".into(),
+                    url: webhook_url.into(),
+                    kinds: vec![NotificationKind::TicketCreated],
+                    active: true,
+                }
+            ),
+            format!(
+                "{:?}",
+                notifications::UpdateDiscordWebhook {
+                    id: 1,
+                    queue: "support".into(),
+                    name: "#support".into(),
+                    url: webhook_url.into(),
+                    kinds: vec![],
+                    active: false,
+                }
+            ),
+        ];
+        for line in printed {
+            assert!(!line.contains(secret) && line.contains("<redacted>"), "{line}");
+        }
+    }
+}

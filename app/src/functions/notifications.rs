@@ -3,6 +3,7 @@
 
 use crate::domain::{
     DiscordWebhook, NotificationInbox, NotificationKind, NotificationPreference, OutboxItem, OutboxStatus, Queue,
+    Secret,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -165,12 +166,12 @@ pub async fn save_default_notification_preferences(
 pub async fn create_discord_webhook(
     queue: String,
     name: String,
-    url: String,
+    url: Secret,
     #[server(default)] kinds: Vec<NotificationKind>,
     #[server(default)] active: bool,
 ) -> Result<DiscordWebhook, AppError> {
     let request = request().await?;
-    let input = WebhookInput { queue, name, url, kinds, active };
+    let input = WebhookInput { queue, name, url: url.expose().into(), kinds, active };
     let webhook = respond(
         notifications::create_webhook(&request.context.pool, &request.context.settings, &request.caller, &input).await,
     )?;
@@ -187,12 +188,12 @@ pub async fn update_discord_webhook(
     id: i64,
     queue: String,
     name: String,
-    #[server(default)] url: String,
+    #[server(default)] url: Secret,
     #[server(default)] kinds: Vec<NotificationKind>,
     #[server(default)] active: bool,
 ) -> Result<DiscordWebhook, AppError> {
     let request = request().await?;
-    let input = WebhookInput { queue, name, url, kinds, active };
+    let input = WebhookInput { queue, name, url: url.expose().into(), kinds, active };
     let webhook = respond(
         notifications::update_webhook(&request.context.pool, &request.context.settings, &request.caller, id, &input)
             .await,

@@ -6,7 +6,7 @@
 
 #[cfg(feature = "ssr")]
 use super::ssr::*;
-use crate::domain::{AccountEvent, TwoFactorEnrolment, TwoFactorStatus, User};
+use crate::domain::{AccountEvent, Secret, TwoFactorEnrolment, TwoFactorStatus, User};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::{account_history, two_factor};
@@ -41,7 +41,7 @@ pub async fn begin_two_factor() -> Result<TwoFactorEnrolment, AppError> {
 /// Turns two-factor authentication on with the app's first `code`; the
 /// recovery codes then come with [`load_two_factor_status`].
 #[server(prefix = "/fn", endpoint = "confirm_two_factor")]
-pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
+pub async fn confirm_two_factor(code: Secret) -> Result<(), AppError> {
     let request = request().await?;
     respond(
         two_factor::confirm_enrolment(
@@ -49,7 +49,7 @@ pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
             &request.context.settings,
             &request.caller,
             Some(&request.session),
-            &code,
+            code.expose(),
         )
         .await,
     )
@@ -59,7 +59,7 @@ pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
 /// New recovery codes (the old ones stop working) after `confirmation`, a
 /// current code or the password; they come with [`load_two_factor_status`].
 #[server(prefix = "/fn", endpoint = "regenerate_recovery_codes")]
-pub async fn regenerate_recovery_codes(confirmation: String) -> Result<(), AppError> {
+pub async fn regenerate_recovery_codes(confirmation: Secret) -> Result<(), AppError> {
     let request = request().await?;
     respond(
         two_factor::regenerate_recovery_codes(
@@ -67,7 +67,7 @@ pub async fn regenerate_recovery_codes(confirmation: String) -> Result<(), AppEr
             &request.context.settings,
             &request.caller,
             Some(&request.session),
-            &confirmation,
+            confirmation.expose(),
         )
         .await,
     )
@@ -76,9 +76,12 @@ pub async fn regenerate_recovery_codes(confirmation: String) -> Result<(), AppEr
 
 /// Turns two-factor authentication off after `confirmation`, a current code or the password.
 #[server(prefix = "/fn", endpoint = "disable_two_factor")]
-pub async fn disable_two_factor(confirmation: String) -> Result<(), AppError> {
+pub async fn disable_two_factor(confirmation: Secret) -> Result<(), AppError> {
     let request = request().await?;
-    respond(two_factor::disable(&request.context.pool, &request.context.settings, &request.caller, &confirmation).await)
+    respond(
+        two_factor::disable(&request.context.pool, &request.context.settings, &request.caller, confirmation.expose())
+            .await,
+    )
 }
 
 /// An admin turns off another user's two-factor authentication.

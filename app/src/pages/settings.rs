@@ -56,7 +56,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || create.value().get().and_then(Result::ok).map(|token| view! {
                 <p class="notice new-token" role="status">
                     {t!(settings.token_created, name = token.name, scope = token.scope.as_str())}" "
-                    <code data-testid="new-token">{token.token}</code>
+                    <code data-testid="new-token">{token.token.expose().to_string()}</code>
                 </p>
             })}
             <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>

@@ -449,6 +449,15 @@ pub async fn stats(
 ) -> Result<TicketStats, AppError> {
     let pool = &context.pool;
     caller.staff()?;
+    // Both are text from the query string: bounded and free of control
+    // characters before either reaches the database.
+    let mut fields = FieldErrors::new();
+    for (field, value) in [("period", Some(period)), ("queue", queue)] {
+        if let Some(reason) = value.and_then(|value| crate::services::text::problem(value, 500)) {
+            fields.insert(field.into(), reason);
+        }
+    }
+    AppError::check(fields)?;
     let days = parse_period(period)?;
     let queue_id: Option<i64> = match queue.filter(|slug| !slug.is_empty()) {
         Some(slug) => Some(

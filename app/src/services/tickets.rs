@@ -147,9 +147,17 @@ fn validate_new_ticket(input: &NewTicket) -> Result<ValidTicket, AppError> {
             let json = value.to_string();
             if json.len() > METADATA_MAX_BYTES {
                 fields.insert("metadata".into(), t!(field.metadata_too_large).into());
-            } else if json.contains("\\u0000") {
-                // PostgreSQL's jsonb cannot hold a NUL character.
-                fields.insert("metadata".into(), t!(field.nul_characters).into());
+            } else if let Value::Object(entries) = value {
+                // Every string, at any depth, through the one text check (a
+                // NUL cannot even be stored in jsonb): a bad key is reported
+                // on `metadata`, a bad value on its top-level key.
+                for (key, entry) in entries {
+                    if let Some(reason) = text::problem(key, METADATA_MAX_BYTES) {
+                        fields.insert("metadata".into(), reason);
+                    } else if let Some(reason) = metadata_problem(entry) {
+                        fields.insert(key.clone(), reason);
+                    }
+                }
             }
             value.clone()
         }
@@ -160,6 +168,19 @@ fn validate_new_ticket(input: &NewTicket) -> Result<ValidTicket, AppError> {
     };
     AppError::check(fields)?;
     Ok((input.queue.trim().to_string(), input.category.trim().to_string(), priority, subject, description, metadata))
+}
+
+/// Why [`text::problem`] refuses a string of metadata `value` (object keys
+/// included, at any depth), or `None`.
+fn metadata_problem(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => text::problem(text, METADATA_MAX_BYTES),
+        Value::Array(items) => items.iter().find_map(metadata_problem),
+        Value::Object(entries) => entries
+            .iter()
+            .find_map(|(key, entry)| text::problem(key, METADATA_MAX_BYTES).or_else(|| metadata_problem(entry))),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
 }
 
 /// Opens a ticket for the caller, who becomes its requester; `source` says

@@ -67,7 +67,7 @@ pub async fn create_token(
     )
     .fetch_one(pool)
     .await?;
-    Ok(NewApiToken { id: created.id, name, scope, expires_at: created.expires_at, token })
+    Ok(NewApiToken { id: created.id, name, scope, expires_at: created.expires_at, token: token.into() })
 }
 
 /// The caller's tokens, newest first (never the secrets), expired ones

@@ -1,12 +1,11 @@
 //! `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users/{id}/role`.
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{LogInOutcome, Registration, Role, User};
 use app::services::accounts;
 use axum::{
     Router,
-    extract::Path,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post, put},

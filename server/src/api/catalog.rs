@@ -1,12 +1,11 @@
 //! `/api/v1/queues/*` and `/api/v1/categories/*`.
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{Category, Queue};
 use app::services::catalog::{self, QueueInput};
 use axum::{
     Router,
-    extract::Path,
     http::StatusCode,
     routing::{get, put},
 };

@@ -96,6 +96,67 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A 400 `bad_request` in the API's error format for a path or query
+/// string axum could not read (`abc` as an id, `unread=x`, a segment that is
+/// not UTF-8), with axum's explanation; a rejection that is the server's
+/// fault (a route without the parameter) stays a 500, its cause logged.
+fn unreadable(
+    rejection: impl std::error::Error + Send + Sync + 'static,
+    status: StatusCode,
+    detail: String,
+) -> ApiError {
+    if status.is_server_error() {
+        return ApiError(AppError::internal_because("unreadable request parts", rejection));
+    }
+    ApiError(AppError::bad_request(t!(errors.unreadable, detail = detail)))
+}
+
+/// Path parameters, like axum's `Path`, read into `T` (`i64` for an id); a
+/// segment that does not fit is a 400 `bad_request` in the API's error format
+/// (see `unreadable`), not axum's plain-text answer.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => {
+                let (status, detail) = (rejection.status(), rejection.body_text());
+                Err(unreadable(rejection, status, detail))
+            }
+        }
+    }
+}
+
+/// The query string, like axum's `Query`, read into `T`; a value that does
+/// not fit (`unread=x` for a boolean) is a 400 `bad_request` in the API's
+/// error format (see `unreadable`), not axum's plain-text answer.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => {
+                let (status, detail) = (rejection.status(), rejection.body_text());
+                Err(unreadable(rejection, status, detail))
+            }
+        }
+    }
+}
+
 /// The authenticated caller of an API request: from `Authorization: Bearer
 /// <token>` (the scheme in any case, RFC 9110 §11.1) when the header is present (an unknown token is a 401, whatever
 /// the cookie says), else from the session cookie.

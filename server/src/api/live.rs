@@ -7,14 +7,13 @@
 //! tokens, proxies and HTTP/2 work unchanged; and its `id:` / `Last-Event-ID`
 //! pair is exactly the resume protocol we need.
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path, Query};
 use crate::state::AppState;
 use app::error::AppError;
 use app::services::live::{LiveMessage, Subscription};
 use app::t;
 use axum::{
     Router,
-    extract::{Path, Query},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{
         IntoResponse, Response,

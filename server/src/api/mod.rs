@@ -11,7 +11,7 @@ mod tickets;
 mod two_factor;
 mod viewer;
 
-pub use extract::{ApiCaller, ApiError, Json};
+pub use extract::{ApiCaller, ApiError, Json, Path, Query};
 
 use crate::state::AppState;
 use axum::Router;

@@ -1,14 +1,13 @@
 //! `/api/v1/notifications/*` (the caller's inbox and preferences) and
 //! `/api/v1/admin/notifications/*` (defaults, outbox, Discord webhooks).
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path, Query};
 use crate::state::AppState;
 use app::domain::{DiscordWebhook, NotificationInbox, NotificationPreference, OutboxItem, OutboxStatus};
 use app::error::AppError;
 use app::services::notifications::{self, WebhookInput};
 use axum::{
     Router,
-    extract::{Path, Query},
     http::StatusCode,
     routing::{get, post, put},
 };

@@ -1,6 +1,6 @@
 //! `/api/v1/tickets/*` and `/api/v1/tokens/*`.
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{
     ApiToken, Assignment, Escalation, Message, NewApiToken, NewMessage, NewTicket, StatusChange, Ticket, TicketDetail,
@@ -11,7 +11,7 @@ use app::services::{ticket_lists, tickets, tokens};
 use app::t;
 use axum::{
     Router,
-    extract::{Path, RawQuery},
+    extract::RawQuery,
     http::{HeaderMap, StatusCode},
     routing::{delete, get, post, put},
 };

@@ -4,13 +4,12 @@
 //! `app::services::two_factor`). Managing it takes a session: a bearer token
 //! gets 403.
 
-use super::{ApiCaller, ApiError, Json};
+use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{AccountEvent, TwoFactorEnrolment, TwoFactorStatus, User};
 use app::services::{account_history, two_factor};
 use axum::{
     Router,
-    extract::Path,
     http::StatusCode,
     routing::{delete, get, post},
 };

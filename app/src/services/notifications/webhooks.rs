@@ -8,8 +8,8 @@ use crate::t;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 
-/// A webhook as an admin writes it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// A webhook as an admin writes it. Its `Debug` never shows the URL.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct WebhookInput {
     /// The queue's slug.
     #[serde(default)]
@@ -24,6 +24,19 @@ pub struct WebhookInput {
     pub kinds: Vec<NotificationKind>,
     #[serde(default = "default_true")]
     pub active: bool,
+}
+
+impl std::fmt::Debug for WebhookInput {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("WebhookInput")
+            .field("queue", &self.queue)
+            .field("name", &self.name)
+            .field("url", &"<redacted>")
+            .field("kinds", &self.kinds)
+            .field("active", &self.active)
+            .finish()
+    }
 }
 
 /// Longest webhook URL, in characters (Discord's are about 120).
@@ -245,4 +258,23 @@ pub async fn delete_webhook(pool: &PgPool, caller: &Caller, id: i64) -> Result<(
         return Err(AppError::not_found("webhook"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_input_never_prints_its_url() {
+        let input = WebhookInput {
+            queue: "support".into(),
+            name: "#support".into(),
+            url: "https://discord.com/api/webhooks/123/SECRET-TOKEN".into(),
+            kinds: vec![NotificationKind::TicketCreated],
+            active: true,
+        };
+        let printed = format!("{input:?} {input:#?}");
+        assert!(!printed.contains("SECRET-TOKEN") && !printed.contains("webhooks/123"), "{printed}");
+        assert!(printed.contains("#support") && printed.contains("<redacted>"), "{printed}");
+    }
 }
