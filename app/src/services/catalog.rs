@@ -256,11 +256,8 @@ pub async fn set_queue_categories(
                 .fetch_all(&mut **transaction)
                 .await?;
             let mut fields = FieldErrors::new();
-            let unknown: Vec<&str> = slugs
-                .iter()
-                .filter(|slug| !found.iter().any(|row| row.slug == **slug))
-                .map(String::as_str)
-                .collect();
+            let unknown: Vec<&str> =
+                slugs.iter().filter(|slug| !found.iter().any(|row| row.slug == **slug)).map(String::as_str).collect();
             if !unknown.is_empty() {
                 fields.insert("categories".into(), t!(field.unknown_categories, slugs = unknown.join(", ")).into());
             } else if slugs.is_empty() {
@@ -278,13 +275,9 @@ pub async fn set_queue_categories(
             };
             AppError::check(fields)?;
             let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
-            sqlx::query!(
-                "delete from queue_categories where queue_id = $1 and not (category_id = any($2))",
-                id,
-                &ids
-            )
-            .execute(&mut **transaction)
-            .await?;
+            sqlx::query!("delete from queue_categories where queue_id = $1 and not (category_id = any($2))", id, &ids)
+                .execute(&mut **transaction)
+                .await?;
             sqlx::query!(
                 "insert into queue_categories (queue_id, category_id) select $1, unnest($2::bigint[])
                  on conflict do nothing",
