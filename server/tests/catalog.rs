@@ -191,10 +191,8 @@ async fn each_queue_offers_its_own_categories_and_preselects_its_default(pool: P
     let (categories, default) = queue_categories(&app, &admin, "recruitment").await;
     assert_eq!(categories.len(), 8, "{categories:?}");
     assert!(default.is_null());
-    let recruitment: i64 = sqlx::query_scalar("select id from queues where slug = 'recruitment'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let recruitment: i64 =
+        sqlx::query_scalar("select id from queues where slug = 'recruitment'").fetch_one(&app.pool).await.unwrap();
     let path = format!("/queues/{recruitment}/categories");
 
     let choice = json!({"categories": ["other", "general_inquiry"], "default_category": "general_inquiry"});
@@ -317,10 +315,8 @@ async fn a_new_category_is_offered_in_the_queues_chosen_or_in_all(pool: PgPool) 
         app.post(&admin, "/categories", json!({"slug": "lost", "name": "Lost", "queues": ["nowhere"]})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["fields"]["queues"], "has unknown queues: nowhere");
-    let lost: i64 = sqlx::query_scalar("select count(*) from categories where slug = 'lost'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let lost: i64 =
+        sqlx::query_scalar("select count(*) from categories where slug = 'lost'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(lost, 0, "nothing is created");
 
     // Without `queues` (older clients): offered everywhere, as before.
@@ -331,10 +327,8 @@ async fn a_new_category_is_offered_in_the_queues_chosen_or_in_all(pool: PgPool) 
     }
 
     // Deleting a queue's default category leaves the queue without one.
-    let recruitment: i64 = sqlx::query_scalar("select id from queues where slug = 'recruitment'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let recruitment: i64 =
+        sqlx::query_scalar("select id from queues where slug = 'recruitment'").fetch_one(&app.pool).await.unwrap();
     let (status, body) = app
         .put(
             &admin,
@@ -343,10 +337,8 @@ async fn a_new_category_is_offered_in_the_queues_chosen_or_in_all(pool: PgPool) 
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let category: i64 = sqlx::query_scalar("select id from categories where slug = 'application'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let category: i64 =
+        sqlx::query_scalar("select id from categories where slug = 'application'").fetch_one(&app.pool).await.unwrap();
     let (status, _) = app.delete(&admin, &format!("/categories/{category}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (categories, default) = queue_categories(&app, &admin, "recruitment").await;
