@@ -332,6 +332,8 @@ test("the new-ticket form offers the chosen queue's categories, its default pres
     const reason = page.locator('main form p.field-error[data-field=category]');
     await expect(reason).toHaveText(t('field.category_not_in_queue', { queue: 'Recruitment' }));
     await expect(page.locator('main form select[name=category]')).toHaveAttribute('aria-invalid', 'true');
+    // Issue 14, item 7: the summary above the form links to the reason.
+    await expect(page.locator('main .error-summary a[href="#error-category"]')).toContainText(t('ticket.category'));
     await page.locator('main form select[name=queue]').selectOption('recruitment');
     await page.locator('main form select[name=category]').selectOption('application');
   }

@@ -2,7 +2,7 @@
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::metadata_label;
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::domain::{Category, LimitReached, Priority, Queue};
 use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options, open_ticket_limits_reached};
 use crate::pages::errors::ErrorPage;
@@ -13,6 +13,18 @@ use leptos_meta::Title;
 /// The fields kept in the `new_ticket` draft.
 const DRAFT_FIELDS: &[&str] =
     &["queue", "category", "priority", "subject", "description", "server_id", "command", "error_message"];
+
+/// The form's fields, named for people (the error summary's links).
+fn field_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("queue", t!(ticket.queue)),
+        ("category", t!(ticket.category)),
+        ("priority", t!(ticket.priority)),
+        ("subject", t!(ticket.subject)),
+        ("description", t!(ticket.description)),
+        ("metadata", t!(new_ticket.details)),
+    ]
+}
 
 /// The new ticket form.
 #[component]
@@ -60,6 +72,8 @@ pub fn NewTicketPage() -> impl IntoView {
                                     <h1>{t!(new_ticket.title)}</h1>
                                     <DraftIndicator state=autosave.state />
                                 </div>
+                                // Every reason at once, each also at its field (issue 14).
+                                <ErrorSummary error labels=field_labels() />
                                 <ActionForm action=action attr:class="stacked-form" on:input=move |event| autosave.on_input(event) on:submit=move |_| autosave.cancel()>
                                     <div class="form-row">
                                         <label>{t!(ticket.queue)}
@@ -110,7 +124,6 @@ pub fn NewTicketPage() -> impl IntoView {
                                         <label>{metadata_label("error_message")}" "<textarea name="error_message" rows="3">{error_message}</textarea></label>
                                     </details>
                                     <FieldError error name="metadata" />
-                                    <FormError error />
                                     <button type="submit" disabled=move || action.pending().get()>{t!(new_ticket.submit)}</button>
                                 </ActionForm>
                             </section>
@@ -122,12 +135,23 @@ pub fn NewTicketPage() -> impl IntoView {
     }
 }
 
+/// One queue's choices in the new-ticket form.
+#[derive(Clone, Debug, PartialEq)]
+struct QueueChoice {
+    slug: String,
+    name: String,
+    /// The active categories the queue offers, `(slug, name)`, in the catalogue's order.
+    offered: Vec<(String, String)>,
+    /// The slug of the category preselected, one of `offered`.
+    default: Option<String>,
+}
+
 /// Each queue's categories, by name, as the new-ticket form offers them:
 /// only the active categories the queue offers, and its default.
 #[derive(Clone, Debug, PartialEq)]
 struct CategoryChoices {
-    /// `(queue slug, queue name, [(category slug, category name)], default category slug)`, in queue order.
-    queues: Vec<(String, String, Vec<(String, String)>, Option<String>)>,
+    /// In queue order.
+    queues: Vec<QueueChoice>,
 }
 
 impl CategoryChoices {
@@ -140,23 +164,24 @@ impl CategoryChoices {
                     .filter(|category| queue.offers(&category.slug))
                     .map(|category| (category.slug.clone(), category.name.clone()))
                     .collect();
-                let default = queue.default_category.clone().filter(|slug| offered.iter().any(|(offered, _)| offered == slug));
-                (queue.slug.clone(), queue.name.clone(), offered, default)
+                let default =
+                    queue.default_category.clone().filter(|slug| offered.iter().any(|(offered, _)| offered == slug));
+                QueueChoice { slug: queue.slug.clone(), name: queue.name.clone(), offered, default }
             })
             .collect();
         CategoryChoices { queues }
     }
 
-    fn queue(&self, queue: &str) -> Option<&(String, String, Vec<(String, String)>, Option<String>)> {
-        self.queues.iter().find(|(slug, ..)| slug == queue)
+    fn queue(&self, queue: &str) -> Option<&QueueChoice> {
+        self.queues.iter().find(|choice| choice.slug == queue)
     }
 
     fn offers(&self, queue: &str, category: &str) -> bool {
-        self.queue(queue).is_some_and(|(_, _, offered, _)| offered.iter().any(|(slug, _)| slug == category))
+        self.queue(queue).is_some_and(|choice| choice.offered.iter().any(|(slug, _)| slug == category))
     }
 
     fn default_of(&self, queue: &str) -> String {
-        self.queue(queue).and_then(|(.., default)| default.clone()).unwrap_or_default()
+        self.queue(queue).and_then(|choice| choice.default.clone()).unwrap_or_default()
     }
 
     /// The category first selected in `queue`: `wanted` (a draft's) when the
@@ -196,7 +221,10 @@ fn CategoryOptions(
             let chosen = queue.get();
             let selected = category.get_untracked();
             let (offered, default) = choices.with_value(|choices| {
-                choices.queue(&chosen).map(|(_, _, offered, default)| (offered.clone(), default.clone())).unwrap_or_default()
+                choices
+                    .queue(&chosen)
+                    .map(|choice| (choice.offered.clone(), choice.default.clone()))
+                    .unwrap_or_default()
             });
             view! {
                 {(default.is_none() || selected.is_empty()).then(|| placeholder(selected.is_empty()))}
@@ -211,11 +239,11 @@ fn CategoryOptions(
             let (chosen_queue, selected) = (queue.get_untracked(), category.get_untracked());
             view! {
                 {selected.is_empty().then(|| placeholder(true))}
-                {queues.into_iter().map(|(queue_slug, queue_name, offered, _)| {
-                    let in_chosen_queue = queue_slug == chosen_queue;
+                {queues.into_iter().map(|choice| {
+                    let in_chosen_queue = choice.slug == chosen_queue;
                     view! {
-                        <optgroup label=queue_name data-queue=queue_slug>
-                            {offered.into_iter().map(|(slug, name)| {
+                        <optgroup label=choice.name data-queue=choice.slug>
+                            {choice.offered.into_iter().map(|(slug, name)| {
                                 let is_selected = in_chosen_queue && slug == selected;
                                 view! { <option value=slug selected=is_selected>{name}</option> }
                             }).collect_view()}
