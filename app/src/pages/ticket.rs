@@ -504,9 +504,7 @@ fn StaffControls(
     let current_category = category.get_untracked();
     if let Some(queue) = options.queues.iter().find(|candidate| candidate.slug == queue) {
         let offered = queue.categories.clone();
-        options.categories.retain(|candidate| {
-            candidate.slug == current_category || offered.iter().any(|slug| *slug == candidate.slug)
-        });
+        options.categories.retain(|candidate| candidate.slug == current_category || offered.contains(&candidate.slug));
     }
     let escalate_error = action_error(actions.escalate.value());
     let statuses: Vec<Status> = Status::ALL

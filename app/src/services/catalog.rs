@@ -259,7 +259,7 @@ pub async fn set_queue_categories(
             let unknown: Vec<&str> =
                 slugs.iter().filter(|slug| !found.iter().any(|row| row.slug == **slug)).map(String::as_str).collect();
             if !unknown.is_empty() {
-                fields.insert("categories".into(), t!(field.unknown_categories, slugs = unknown.join(", ")).into());
+                fields.insert("categories".into(), t!(field.unknown_categories, slugs = unknown.join(", ")));
             } else if slugs.is_empty() {
                 fields.insert("categories".into(), t!(field.choose_a_category).into());
             }
