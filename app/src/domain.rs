@@ -347,6 +347,22 @@ pub struct Queue {
     /// Open tickets a requester may have at once here; `None` = unlimited.
     pub open_ticket_limit: Option<i32>,
     pub active: bool,
+    /// Slugs of the categories offered here, in the catalogue's order
+    /// (requesters see only the active ones): a ticket of this queue is
+    /// filed under one of them.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Slug of the category the new-ticket form preselects here, one of
+    /// `categories`; `None` = none (the requester chooses).
+    #[serde(default)]
+    pub default_category: Option<String>,
+}
+
+impl Queue {
+    /// Whether this queue offers the category `slug`.
+    pub fn offers(&self, slug: &str) -> bool {
+        self.categories.iter().any(|offered| offered == slug)
+    }
 }
 
 /// A ticket category, e.g. `payment_issue`.

@@ -193,3 +193,47 @@ test('an unknown address shows the 404 page', async ({ page }) => {
   await expect(page.getByRole('link', { name: t('error_page.back_home') })).toHaveAttribute('href', '/');
   await expect(headerLogInLink(page)).toBeVisible();
 });
+
+test('a refused registration shows every reason at once, each at its field, and the summary links to them', async ({ page }) => {
+  // Issue 14, item 7: registration showed one error at a time and never said the username was taken.
+  const user = newUser('all');
+  await register(page, user);
+  await submitRegistration(page, { username: user.username.toUpperCase(), email: user.email, password: 'password' });
+  const reasons = {
+    username: t('field.username_taken'),
+    email: t('field.email_taken'),
+    password: t('field.password_common'),
+  } as const;
+  const labels = { username: t('register.username'), email: t('register.email'), password: t('register.password') } as const;
+  for (const field of ['username', 'email', 'password'] as const) {
+    await expect(page.locator(`p.field-error[data-field=${field}]`)).toHaveText(reasons[field]);
+    await expect(page.locator(`main form input[name=${field}]`)).toHaveAttribute('aria-invalid', 'true');
+    const link = page.locator(`.error-summary a[href="#error-${field}"]`);
+    await expect(link).toHaveText(`${labels[field]}: ${reasons[field]}`);
+  }
+  await expect(page.locator('main form input[name=username]')).toHaveAttribute('aria-describedby', 'error-username');
+  await expect(page).toHaveURL(/\/register(\?|$)/);
+});
+
+test('a refused log-in says why in the summary, above the form', async ({ page }) => {
+  await visit(page, '/login');
+  const form = page.locator('main form');
+  await form.locator('input[name=login]').fill(`nobody-${Date.now()}`);
+  await form.locator('input[name=password]').fill('not the password at all');
+  await form.getByRole('button', { name: t('login.submit') }).click();
+  await expect(page.locator('main .error-summary')).toContainText(t('errors.wrong_credentials'));
+  await expect(page).toHaveURL(/\/login(\?|$)/);
+});
+
+test('settings refuse an unknown time zone at its field, and the summary links to it', async ({ page }) => {
+  const user = newUser('zone');
+  await register(page, user);
+  await logIn(page, user.username, user.password);
+  await visit(page, '/settings');
+  const card = page.locator('section#language');
+  await card.locator('input[name=time_zone]').fill('Mars/Olympus_Mons');
+  await card.getByRole('button', { name: t('common.save') }).click();
+  await expect(page.locator('section#language p.field-error[data-field=time_zone]')).toHaveText(t('field.unknown_time_zone'));
+  await expect(page.locator('section#language input[name=time_zone]')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('section#language .error-summary a[href="#error-time_zone"]')).toContainText(t('settings.time_zone'));
+});

@@ -2,8 +2,8 @@
 // next to its field, with `aria-invalid`, and the summary at the top links to
 // each. Runs hydrated and without JavaScript, in both languages.
 
-import { expect, test } from '@playwright/test';
-import { DEMO, confirmAction, logIn, t, visit } from './helpers';
+import { expect, test, type Page } from '@playwright/test';
+import { DEMO, confirmAction, isHydrated, logIn, sameOrigin, t, visit } from './helpers';
 
 test('a refused new queue shows each reason at its field, and the summary links to it', async ({ page }) => {
   await logIn(page, DEMO.admin.login, DEMO.admin.password);
@@ -40,4 +40,68 @@ test('deleting a category asks first, then removes it', async ({ page }) => {
   await expect(row).toHaveCount(0);
   await visit(page, '/admin/catalog');
   await expect(page.locator(`tr[data-category="${slug}"]`)).toHaveCount(0);
+});
+
+/** Creates a queue of its own for one test (others share the demo queues); returns its slug and name. */
+async function freshQueue(page: Page): Promise<{ slug: string; name: string }> {
+  const stamp = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  // Prefixes are 2 to 8 capital letters: the stamp's digits as letters.
+  const prefix = [...stamp.slice(-8)].map((digit) => String.fromCharCode(65 + Number(digit))).join('');
+  const queue = { slug: `q${stamp}`, name: `Queue ${stamp}` };
+  const created = await page.request.post('/api/v1/queues', {
+    data: { ...queue, prefix, color: '#3366aa', open_ticket_limit: null, active: true },
+    headers: sameOrigin(),
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  return queue;
+}
+
+test("an admin sets a queue's categories and default, and a default it does not offer is refused at its field", async ({ page }) => {
+  // Issue 14, item 8: each queue has its own categories and default category.
+  await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  const queue = await freshQueue(page);
+  await visit(page, `/admin/catalog?queue=${queue.slug}`);
+  const section = page.locator(`section#queue-categories[data-queue="${queue.slug}"]`);
+  await expect(section.getByRole('heading', { level: 2 })).toHaveText(t('catalog.queue_categories_title', { queue: queue.name }));
+  const box = (slug: string) => section.locator(`input[name="categories[]"][value="${slug}"]`);
+  const defaultSelect = section.locator('select[name=default_category]');
+  // A new queue offers every category and preselects none.
+  await expect(box('order_issue')).toBeChecked();
+  await expect(defaultSelect).toHaveValue('');
+
+  await box('order_issue').uncheck();
+  await defaultSelect.selectOption('order_issue');
+  await section.getByRole('button', { name: t('catalog.save_categories') }).click();
+  const reason = section.locator('p.field-error[data-field=default_category]');
+  await expect(reason).toHaveText(t('field.default_not_offered'));
+  await expect(section.locator('select[name=default_category]')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('.error-summary a[href="#error-default_category"]')).toContainText(t('catalog.default_category'));
+  await expect(section.locator('p.field-error[data-field=categories]')).toHaveCount(0);
+  // Nothing changed.
+  await visit(page, `/admin/catalog?queue=${queue.slug}`);
+  await expect(box('order_issue')).toBeChecked();
+
+  await box('order_issue').uncheck();
+  await box('payment_issue').uncheck();
+  await defaultSelect.selectOption('other');
+  await section.getByRole('button', { name: t('catalog.save_categories') }).click();
+  await expect(page.locator('.error-summary')).toHaveCount(0);
+  await visit(page, `/admin/catalog?queue=${queue.slug}`);
+  await expect(box('order_issue')).not.toBeChecked();
+  await expect(box('payment_issue')).not.toBeChecked();
+  await expect(box('other')).toBeChecked();
+  await expect(defaultSelect).toHaveValue('other');
+
+  // The new-ticket form offers only those, the default first.
+  await visit(page, '/tickets/new');
+  const form = page.locator('main form');
+  await form.locator('select[name=queue]').selectOption(queue.slug);
+  if (isHydrated()) {
+    await expect(form.locator('select[name=category]')).toHaveValue('other');
+    await expect(form.locator('select[name=category] option[value=order_issue]')).toHaveCount(0);
+  } else {
+    const group = form.locator(`select[name=category] optgroup[data-queue="${queue.slug}"]`);
+    await expect(group.locator('option[value=other]')).toHaveCount(1);
+    await expect(group.locator('option[value=order_issue]')).toHaveCount(0);
+  }
 });

@@ -298,3 +298,50 @@ test('the new-ticket form says at once when the chosen queue allows no more open
   await expect(page).toHaveURL(`/tickets/${reference}`);
   await expect(page.locator('article.ticket')).toHaveAttribute('data-reference', reference);
 });
+
+test("the new-ticket form offers the chosen queue's categories, its default preselected", async ({ page }) => {
+  // Issue 14, item 8: the form defaulted to "Order issue" even for Recruitment.
+  await freshRequester(page);
+  await visit(page, '/tickets/new');
+  const form = page.locator('main form');
+  const category = form.locator('select[name=category]');
+  // Support comes first; the demo preselects "General inquiry" there. Each
+  // queue's categories keep the catalogue's order (Application came last).
+  await expect(category).toHaveValue('general_inquiry');
+  if (isHydrated()) {
+    await expect(category.locator('option[value=application]')).toHaveCount(0);
+    await form.locator('select[name=queue]').selectOption('recruitment');
+    await expect(category).toHaveValue('application');
+    await expect(category.locator('option')).toHaveText(['General inquiry', 'Other', 'Application']);
+    // A category the requester picked stays when the next queue offers it too.
+    await category.selectOption('other');
+    await form.locator('select[name=queue]').selectOption('support');
+    await expect(category).toHaveValue('other');
+    await form.locator('select[name=queue]').selectOption('recruitment');
+    await category.selectOption('application');
+  } else {
+    // Without the wasm every queue's categories are there, grouped by queue,
+    // and the server refuses one the chosen queue does not offer.
+    const recruitment = category.locator('optgroup[data-queue=recruitment] option');
+    await expect(recruitment).toHaveText(['General inquiry', 'Other', 'Application']);
+    await form.locator('select[name=queue]').selectOption('recruitment');
+    await category.selectOption('order_issue');
+    await form.locator('input[name=subject]').fill(`Wrong category ${Date.now()}`);
+    await form.locator('textarea[name=description]').fill('An order issue filed under Recruitment.');
+    await form.getByRole('button', { name: t('new_ticket.submit') }).click();
+    const reason = page.locator('main form p.field-error[data-field=category]');
+    await expect(reason).toHaveText(t('field.category_not_in_queue', { queue: 'Recruitment' }));
+    await expect(page.locator('main form select[name=category]')).toHaveAttribute('aria-invalid', 'true');
+    // Issue 14, item 7: the summary above the form links to the reason.
+    await expect(page.locator('main .error-summary a[href="#error-category"]')).toContainText(t('ticket.category'));
+    await page.locator('main form select[name=queue]').selectOption('recruitment');
+    await page.locator('main form select[name=category]').selectOption('application');
+  }
+  const subject = `Moderator application ${Date.now()}`;
+  await page.locator('main form input[name=subject]').fill(subject);
+  await page.locator('main form textarea[name=description]').fill('I would like to join the team.');
+  await page.locator('main form').getByRole('button', { name: t('new_ticket.submit') }).click();
+  await expect(page.locator('article.ticket h1')).toHaveText(subject);
+  await expect(page.locator('.ticket-side dd.category')).toHaveText('Application');
+  await expect(page.locator('article.ticket')).toHaveAttribute('data-reference', /^REC-/);
+});

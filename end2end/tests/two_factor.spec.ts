@@ -110,7 +110,7 @@ test('set up two-factor authentication in Settings, then log in with a code', as
   const form = page.locator('main form');
   await form.locator('input[name=code]').fill(wrongCode(totp));
   await form.getByRole('button', { name: t('login.verify') }).click();
-  await expect(page.locator('main p.form-error')).toContainText(t('errors.wrong_code'));
+  await expect(page.locator('main .form-error')).toContainText(t('errors.wrong_code'));
   await expect(headerUsername(page)).toHaveCount(0);
 
   // The set-up used the current step's code: the app's next one logs in.

@@ -6,6 +6,7 @@ use app::domain::{
     Assignment, Escalation, MessageKind, NewMessage, NewTicket, Registration, Role, Status, StatusChange, TicketSource,
     User,
 };
+use app::services::catalog::{self, QueueCategories};
 use app::services::{Caller, accounts, tickets};
 use sqlx::PgPool;
 
@@ -44,6 +45,37 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Each queue's own categories and default (issue 14: the new-ticket form
+/// preselected "Order issue" even for Recruitment): Support offers the
+/// shop's categories and preselects "General inquiry"; Recruitment offers
+/// "Application" (preselected), "General inquiry" and "Other".
+async fn configure_queues(pool: &PgPool, admin: &Caller) -> anyhow::Result<()> {
+    let fail = |error: app::error::AppError| anyhow::anyhow!("demo queues: {error}");
+    let recruitment = ["recruitment".to_string()];
+    catalog::create_category(pool, admin, "application", "Application", Some(&recruitment)).await.map_err(fail)?;
+    let catalog = catalog::catalog_for_admin(pool, admin).await.map_err(fail)?;
+    for queue in &catalog.queues {
+        let choice = match queue.slug.as_str() {
+            "support" => QueueCategories {
+                categories: catalog
+                    .categories
+                    .iter()
+                    .map(|category| category.slug.clone())
+                    .filter(|slug| slug != "application")
+                    .collect(),
+                default_category: Some("general_inquiry".into()),
+            },
+            "recruitment" => QueueCategories {
+                categories: ["application", "general_inquiry", "other"].map(String::from).to_vec(),
+                default_category: Some("application".into()),
+            },
+            _ => continue,
+        };
+        catalog::set_queue_categories(pool, admin, queue.id, &choice).await.map_err(fail)?;
+    }
+    Ok(())
+}
+
 /// What happens to a demo ticket after it is opened.
 enum Story {
     Untouched,
@@ -66,6 +98,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
         two_factor_missing: false,
     };
     let (admin, alice, bruno) = (by_name("admin"), by_name("alice"), by_name("bruno"));
+    configure_queues(pool, &admin).await?;
     let tickets_to_open: [(&str, &str, &str, &str, &str, &str, Story); 12] = [
         (
             "chloe",
@@ -88,7 +121,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
         (
             "chloe",
             "recruitment",
-            "general_inquiry",
+            "application",
             "low",
             "Candidature modérateur",
             "Bonjour, je souhaite rejoindre l'équipe de modération du serveur.",
@@ -151,7 +184,7 @@ async fn load_tickets(pool: &PgPool, users: &[User]) -> anyhow::Result<()> {
         (
             "emma",
             "recruitment",
-            "other",
+            "application",
             "medium",
             "Application: support agent",
             "I'd like to apply for the support agent role.",

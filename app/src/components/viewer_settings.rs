@@ -1,6 +1,6 @@
 //! The Settings page's card for the language and time zone (issue 13).
 
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::functions::viewer::SaveViewerSettings;
 use crate::i18n::{LANGUAGES, code, viewer};
 use crate::providers::CurrentUser;
@@ -37,7 +37,7 @@ pub fn ViewerSettings() -> impl IntoView {
                         <section class="card" id="language">
                             <h2>{t!(settings.viewer)}</h2>
                             <p>{t!(settings.viewer_intro, zone = shown_zone)}</p>
-                            <FormError error />
+                            <ErrorSummary error labels=vec![("language", t!(settings.language)), ("time_zone", t!(settings.time_zone))] />
                             <ActionForm action=save attr:class="stacked-form">
                                 <label>{t!(settings.language)}
                                     <select name="language" aria-describedby=described_by(error, "language") aria-invalid=invalid(error, "language")>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::*,
-    crate::services::catalog::{self, QueueInput},
+    crate::services::catalog::{self, QueueCategories, QueueInput},
     crate::t,
 };
 
@@ -56,11 +56,28 @@ pub async fn update_queue(
     respond(catalog::update_queue(&request.context.pool, &request.caller, id, &input).await)
 }
 
-/// Adds a category (admins).
-#[server(prefix = "/fn", endpoint = "create_category")]
-pub async fn create_category(slug: String, name: String) -> Result<Category, AppError> {
+/// Sets the categories queue `id` offers (`categories[]`, the ticked boxes)
+/// and its default category (empty = none) (admins).
+#[server(prefix = "/fn", endpoint = "set_queue_categories")]
+pub async fn set_queue_categories(
+    id: i64,
+    #[server(default)] categories: Vec<String>,
+    #[server(default)] default_category: String,
+) -> Result<Queue, AppError> {
     let request = request().await?;
-    respond(catalog::create_category(&request.context.pool, &request.caller, &slug, &name).await)
+    let input = QueueCategories { categories, default_category: Some(default_category) };
+    respond(catalog::set_queue_categories(&request.context.pool, &request.caller, id, &input).await)
+}
+
+/// Adds a category (admins), offered in the queues ticked (`queues[]`).
+#[server(prefix = "/fn", endpoint = "create_category")]
+pub async fn create_category(
+    slug: String,
+    name: String,
+    #[server(default)] queues: Vec<String>,
+) -> Result<Category, AppError> {
+    let request = request().await?;
+    respond(catalog::create_category(&request.context.pool, &request.caller, &slug, &name, Some(&queues)).await)
 }
 
 /// Renames or (de)activates a category (admins).

@@ -1,21 +1,25 @@
-//! `/admin/catalog`: queues (name, colour, open-ticket limit, active) and
-//! categories (name, active, delete when unused).
+//! `/admin/catalog`: queues (name, colour, open-ticket limit, active), the
+//! categories each queue offers with its default (`?queue=<slug>` picks the
+//! queue whose categories are edited, so the page works without the wasm),
+//! and categories (name, active, queues offering it, delete when unused).
 
 use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
 use crate::functions::catalog::{
-    CreateCategory, CreateQueue, DeleteCategory, UpdateCategory, UpdateQueue, load_catalog,
+    CreateCategory, CreateQueue, DeleteCategory, SetQueueCategories, UpdateCategory, UpdateQueue, load_catalog,
 };
 use crate::pages::errors::ErrorPage;
 use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[derive(Clone, Copy)]
 struct CatalogActions {
     create_queue: ServerAction<CreateQueue>,
     update_queue: ServerAction<UpdateQueue>,
+    set_queue_categories: ServerAction<SetQueueCategories>,
     create_category: ServerAction<CreateCategory>,
     update_category: ServerAction<UpdateCategory>,
     delete_category: ServerAction<DeleteCategory>,
@@ -25,6 +29,7 @@ impl CatalogActions {
     fn version(&self) -> usize {
         self.create_queue.version().get()
             + self.update_queue.version().get()
+            + self.set_queue_categories.version().get()
             + self.create_category.version().get()
             + self.update_category.version().get()
             + self.delete_category.version().get()
@@ -34,6 +39,7 @@ impl CatalogActions {
         let errors = [
             action_error(self.create_queue.value()),
             action_error(self.update_queue.value()),
+            action_error(self.set_queue_categories.value()),
             action_error(self.create_category.value()),
             action_error(self.update_category.value()),
             action_error(self.delete_category.value()),
@@ -50,6 +56,9 @@ fn field_labels() -> Vec<(&'static str, &'static str)> {
         ("prefix", t!(catalog.prefix)),
         ("color", t!(catalog.colour)),
         ("open_ticket_limit", t!(catalog.limit_label)),
+        ("categories", t!(catalog.offered_categories)),
+        ("default_category", t!(catalog.default_category)),
+        ("queues", t!(catalog.offered_in)),
     ]
 }
 
@@ -59,6 +68,7 @@ pub fn AdminCatalogPage() -> impl IntoView {
     let actions = CatalogActions {
         create_queue: ServerAction::new(),
         update_queue: ServerAction::new(),
+        set_queue_categories: ServerAction::new(),
         create_category: ServerAction::new(),
         update_category: ServerAction::new(),
         delete_category: ServerAction::new(),
@@ -68,13 +78,25 @@ pub fn AdminCatalogPage() -> impl IntoView {
     let queue_error = action_error(actions.create_queue.value());
     let category_error = action_error(actions.create_category.value());
     let catalog = Resource::new_blocking(move || actions.version(), |_| load_catalog());
+    let query = use_query_map();
     view! {
         <Title text=t!(catalog.title) />
         <Suspense fallback=|| view! { <p>{t!(common.loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let chosen = query.with(|query| query.get("queue"));
+                Suspend::new(async move {
                 match catalog.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(options) => view! {
+                    Ok(options) => {
+                        let edited = options
+                            .queues
+                            .iter()
+                            .find(|queue| Some(&queue.slug) == chosen.as_ref())
+                            .or(options.queues.first())
+                            .cloned();
+                        let categories = options.categories.clone();
+                        let queues = options.queues.clone();
+                        view! {
                         <h1>{t!(catalog.title)}</h1>
                         <ErrorSummary error labels=field_labels() />
                         <section class="card">
@@ -100,6 +122,9 @@ pub fn AdminCatalogPage() -> impl IntoView {
                                 <button type="submit">{t!(catalog.add_queue_button)}</button>
                             </ActionForm>
                         </section>
+                        {edited.map(|queue| view! {
+                            <QueueCategoriesForm queue queues=queues.clone() categories=categories.clone() action=actions.set_queue_categories />
+                        })}
                         <section class="card">
                             <h2>{t!(catalog.categories)}</h2>
                             <table class="data-table">
@@ -114,21 +139,95 @@ pub fn AdminCatalogPage() -> impl IntoView {
                                 <FieldError error=category_error name="slug" />
                                 <input type="text" name="name" placeholder=t!(catalog.name) required aria-label=t!(catalog.name) aria-describedby=described_by(category_error, "name") aria-invalid=invalid(category_error, "name") />
                                 <FieldError error=category_error name="name" />
+                                <fieldset class="kind-choices" aria-describedby=described_by(category_error, "queues")>
+                                    <legend>{t!(catalog.offered_in)}</legend>
+                                    {queues.iter().map(|queue| view! {
+                                        <label class="checkbox"><input type="checkbox" name="queues[]" value=queue.slug.clone() checked aria-invalid=invalid(category_error, "queues") />{queue.name.clone()}</label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <FieldError error=category_error name="queues" />
                                 <button type="submit">{t!(catalog.add_category_button)}</button>
                             </ActionForm>
                         </section>
-                    }.into_any(),
+                    }.into_any()
+                    }
                 }
-            })}
+            })
+            }}
         </Suspense>
+    }
+}
+
+/// The categories `queue` offers and its default category, as one form
+/// (one per page, so its field errors have one place each). `queues` lists
+/// every queue, linking to its own form (`?queue=<slug>`).
+#[component]
+fn QueueCategoriesForm(
+    queue: Queue,
+    queues: Vec<Queue>,
+    categories: Vec<Category>,
+    action: ServerAction<SetQueueCategories>,
+) -> impl IntoView {
+    let error = action_error(action.value());
+    let current = queue.slug.clone();
+    let name = queue.name.clone();
+    let title = t!(catalog.queue_categories_title, queue = name);
+    let Queue { id, slug, default_category, .. } = queue.clone();
+    view! {
+        <section class="card" id="queue-categories" data-queue=slug aria-labelledby="queue-categories-title">
+            <h2 id="queue-categories-title">{title}</h2>
+            <nav class="queue-picker" aria-label=t!(catalog.choose_queue)>
+                {queues.into_iter().map(|other| {
+                    let is_current = other.slug == current;
+                    view! {
+                        <a href=format!("?queue={}#queue-categories", other.slug) aria-current=is_current.then_some("page")>{other.name}</a>" "
+                    }
+                }).collect_view()}
+            </nav>
+            <p class="hint">{t!(catalog.queue_categories_help)}</p>
+            <ActionForm action=action attr:class="stacked-form">
+                <input type="hidden" name="id" value=id />
+                <fieldset class="kind-choices" aria-describedby=described_by(error, "categories")>
+                    <legend>{t!(catalog.offered_categories)}</legend>
+                    {categories.iter().map(|category| {
+                        let offered = queue.offers(&category.slug);
+                        view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name="categories[]" value=category.slug.clone() checked=offered aria-invalid=invalid(error, "categories") />
+                                {category.name.clone()}
+                                {(!category.active).then(|| view! { " "<small>{t!(catalog.inactive)}</small> })}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <FieldError error name="categories" />
+                <label>{t!(catalog.default_category)}
+                    <select name="default_category" aria-describedby=described_by(error, "default_category") aria-invalid=invalid(error, "default_category")>
+                        <option value="" selected=default_category.is_none()>{t!(catalog.no_default)}</option>
+                        {categories.iter().map(|category| {
+                            let is_default = default_category.as_deref() == Some(category.slug.as_str());
+                            view! { <option value=category.slug.clone() selected=is_default>{category.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <FieldError error name="default_category" />
+                <div class="form-actions">
+                    <button type="submit">{t!(catalog.save_categories)}</button>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 
 #[component]
 fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
+    let edit_label = t!(catalog.edit_categories_of, queue = queue.name.clone());
     view! {
         <tr data-queue=queue.slug.clone()>
-            <td><span class="queue-swatch" style=format!("background:{}", queue.color)></span>" "<strong>{queue.prefix.clone()}</strong>" "{queue.slug.clone()}</td>
+            <td>
+                <span class="queue-swatch" style=format!("background:{}", queue.color)></span>" "<strong>{queue.prefix.clone()}</strong>" "{queue.slug.clone()}
+                <br /><a class="edit-categories" href=format!("?queue={}#queue-categories", queue.slug)>{edit_label}</a>
+            </td>
             <td>
                 <ActionForm action=action attr:class="inline-form wrap">
                     <input type="hidden" name="id" value=queue.id />

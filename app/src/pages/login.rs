@@ -1,7 +1,7 @@
 //! `/login`: username or email, password, "remember me"; then, for an
 //! account with two-factor authentication, `/login/two-factor`: its code.
 
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::functions::accounts::{LogIn, LogInSecondFactor};
 use crate::providers::AuthVersion;
 use crate::t;
@@ -29,6 +29,7 @@ pub fn LoginPage() -> impl IntoView {
             {move || registered().then(|| view! {
                 <p class="notice" role="status">{t!(login.registered)}</p>
             })}
+            <ErrorSummary error labels=vec![("login", t!(login.login)), ("password", t!(login.password))] />
             <ActionForm action=action attr:class="stacked-form">
                 <label>{t!(login.login)}
                     <input type="text" name="login" autocomplete="username" required aria-describedby=described_by(error, "login") aria-invalid=invalid(error, "login") />
@@ -42,7 +43,6 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="checkbox" name="remember" value="true" />
                     {t!(login.remember)}
                 </label>
-                <FormError error />
                 <button type="submit" disabled=move || action.pending().get()>{t!(login.submit)}</button>
             </ActionForm>
             <p>{t!(login.no_account)}" "<A href="/register">{t!(login.register)}</A></p>
@@ -67,12 +67,12 @@ pub fn LoginCodePage() -> impl IntoView {
         <section class="card narrow">
             <h1>{t!(login.code_title)}</h1>
             <p>{t!(login.code_intro)}</p>
+            <ErrorSummary error labels=vec![("code", t!(login.code))] />
             <ActionForm action=action attr:class="stacked-form">
                 <label>{t!(login.code)}
                     <input type="text" name="code" autocomplete="one-time-code" maxlength="64" required autofocus aria-describedby=described_by(error, "code") aria-invalid=invalid(error, "code") />
                 </label>
                 <FieldError error name="code" />
-                <FormError error />
                 <button type="submit" disabled=move || action.pending().get()>{t!(login.verify)}</button>
             </ActionForm>
             <p>{t!(login.code_lost)}" "<A href="/login">{t!(login.start_again)}</A></p>

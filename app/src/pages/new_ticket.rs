@@ -2,9 +2,8 @@
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::metadata_label;
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
-use crate::domain::LimitReached;
-use crate::domain::Priority;
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
+use crate::domain::{Category, LimitReached, Priority, Queue};
 use crate::functions::tickets::{CreateTicket, get_draft, load_ticket_options, open_ticket_limits_reached};
 use crate::pages::errors::ErrorPage;
 use crate::t;
@@ -14,6 +13,18 @@ use leptos_meta::Title;
 /// The fields kept in the `new_ticket` draft.
 const DRAFT_FIELDS: &[&str] =
     &["queue", "category", "priority", "subject", "description", "server_id", "command", "error_message"];
+
+/// The form's fields, named for people (the error summary's links).
+fn field_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("queue", t!(ticket.queue)),
+        ("category", t!(ticket.category)),
+        ("priority", t!(ticket.priority)),
+        ("subject", t!(ticket.subject)),
+        ("description", t!(ticket.description)),
+        ("metadata", t!(new_ticket.details)),
+    ]
+}
 
 /// The new ticket form.
 #[component]
@@ -50,16 +61,30 @@ pub fn NewTicketPage() -> impl IntoView {
                         let details_open = !(server_id.is_empty() && command.is_empty() && error_message.is_empty());
                         let first_queue = options.queues.first().map(|queue| queue.slug.clone()).unwrap_or_default();
                         let chosen = RwSignal::new(if chosen_queue.is_empty() { first_queue } else { chosen_queue.clone() });
+                        let choices = StoredValue::new(CategoryChoices::new(&options.queues, &options.categories));
+                        // The draft's category if the queue offers it, else the queue's default.
+                        let category = RwSignal::new(choices.with_value(|choices| {
+                            chosen.with_untracked(|queue| choices.initial(queue, &chosen_category))
+                        }));
                         view! {
                             <section class="card">
                                 <div class="page-heading">
                                     <h1>{t!(new_ticket.title)}</h1>
                                     <DraftIndicator state=autosave.state />
                                 </div>
+                                // Every reason at once, each also at its field (issue 14).
+                                <ErrorSummary error labels=field_labels() />
                                 <ActionForm action=action attr:class="stacked-form" on:input=move |event| autosave.on_input(event) on:submit=move |_| autosave.cancel()>
                                     <div class="form-row">
                                         <label>{t!(ticket.queue)}
-                                            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue") on:change=move |event| chosen.set(event_target_value(&event))>
+                                            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue") on:change=move |event| {
+                                                let queue = event_target_value(&event);
+                                                let next = choices.with_value(|choices| chosen.with_untracked(|previous| {
+                                                    category.with_untracked(|current| choices.after_queue_change(previous, &queue, current))
+                                                }));
+                                                category.set(next);
+                                                chosen.set(queue);
+                                            }>
                                                 {options.queues.into_iter().map(|queue| {
                                                     let is_selected = queue.slug == chosen_queue;
                                                     view! { <option value=queue.slug selected=is_selected>{queue.name}</option> }
@@ -67,11 +92,8 @@ pub fn NewTicketPage() -> impl IntoView {
                                             </select>
                                         </label>
                                         <label>{t!(ticket.category)}
-                                            <select name="category" required aria-describedby=described_by(error, "category") aria-invalid=invalid(error, "category")>
-                                                {options.categories.into_iter().map(|category| {
-                                                    let is_selected = category.slug == chosen_category;
-                                                    view! { <option value=category.slug selected=is_selected>{category.name}</option> }
-                                                }).collect_view()}
+                                            <select name="category" required aria-describedby=described_by(error, "category") aria-invalid=invalid(error, "category") on:change=move |event| category.set(event_target_value(&event))>
+                                                <CategoryOptions choices queue=chosen category hydrated />
                                             </select>
                                         </label>
                                         <label>{t!(ticket.priority)}
@@ -102,7 +124,6 @@ pub fn NewTicketPage() -> impl IntoView {
                                         <label>{metadata_label("error_message")}" "<textarea name="error_message" rows="3">{error_message}</textarea></label>
                                     </details>
                                     <FieldError error name="metadata" />
-                                    <FormError error />
                                     <button type="submit" disabled=move || action.pending().get()>{t!(new_ticket.submit)}</button>
                                 </ActionForm>
                             </section>
@@ -111,6 +132,127 @@ pub fn NewTicketPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// One queue's choices in the new-ticket form.
+#[derive(Clone, Debug, PartialEq)]
+struct QueueChoice {
+    slug: String,
+    name: String,
+    /// The active categories the queue offers, `(slug, name)`, in the catalogue's order.
+    offered: Vec<(String, String)>,
+    /// The slug of the category preselected, one of `offered`.
+    default: Option<String>,
+}
+
+/// Each queue's categories, by name, as the new-ticket form offers them:
+/// only the active categories the queue offers, and its default.
+#[derive(Clone, Debug, PartialEq)]
+struct CategoryChoices {
+    /// In queue order.
+    queues: Vec<QueueChoice>,
+}
+
+impl CategoryChoices {
+    fn new(queues: &[Queue], categories: &[Category]) -> Self {
+        let queues = queues
+            .iter()
+            .map(|queue| {
+                let offered: Vec<(String, String)> = categories
+                    .iter()
+                    .filter(|category| queue.offers(&category.slug))
+                    .map(|category| (category.slug.clone(), category.name.clone()))
+                    .collect();
+                let default =
+                    queue.default_category.clone().filter(|slug| offered.iter().any(|(offered, _)| offered == slug));
+                QueueChoice { slug: queue.slug.clone(), name: queue.name.clone(), offered, default }
+            })
+            .collect();
+        CategoryChoices { queues }
+    }
+
+    fn queue(&self, queue: &str) -> Option<&QueueChoice> {
+        self.queues.iter().find(|choice| choice.slug == queue)
+    }
+
+    fn offers(&self, queue: &str, category: &str) -> bool {
+        self.queue(queue).is_some_and(|choice| choice.offered.iter().any(|(slug, _)| slug == category))
+    }
+
+    fn default_of(&self, queue: &str) -> String {
+        self.queue(queue).and_then(|choice| choice.default.clone()).unwrap_or_default()
+    }
+
+    /// The category first selected in `queue`: `wanted` (a draft's) when the
+    /// queue offers it, else the queue's default, else none (`""`).
+    fn initial(&self, queue: &str, wanted: &str) -> String {
+        if self.offers(queue, wanted) { wanted.to_string() } else { self.default_of(queue) }
+    }
+
+    /// The category selected once the queue changes from `previous` to
+    /// `queue`: the one `current`ly chosen if the requester picked it (it is
+    /// not the previous queue's default) and the new queue offers it, else
+    /// the new queue's default.
+    fn after_queue_change(&self, previous: &str, queue: &str, current: &str) -> String {
+        let picked = !current.is_empty() && current != self.default_of(previous);
+        if picked && self.offers(queue, current) { current.to_string() } else { self.default_of(queue) }
+    }
+}
+
+/// The category `<option>`s. Hydrated, only the chosen `queue`'s categories,
+/// with `category` selected (and "Choose a category" first when the queue
+/// has no default). Before hydration, and without the wasm, every queue's
+/// categories in one `<optgroup>` per queue, the first queue's choice
+/// selected: the server refuses a category the chosen queue does not offer,
+/// with a field error.
+#[component]
+fn CategoryOptions(
+    choices: StoredValue<CategoryChoices>,
+    queue: RwSignal<String>,
+    category: RwSignal<String>,
+    hydrated: RwSignal<bool>,
+) -> impl IntoView {
+    let placeholder = move |selected: bool| {
+        view! { <option value="" selected=selected prop:selected=selected>{t!(new_ticket.choose_category)}</option> }
+    };
+    move || {
+        if hydrated.get() {
+            let chosen = queue.get();
+            let selected = category.get_untracked();
+            let (offered, default) = choices.with_value(|choices| {
+                choices
+                    .queue(&chosen)
+                    .map(|choice| (choice.offered.clone(), choice.default.clone()))
+                    .unwrap_or_default()
+            });
+            view! {
+                {(default.is_none() || selected.is_empty()).then(|| placeholder(selected.is_empty()))}
+                {offered.into_iter().map(|(slug, name)| {
+                    let is_selected = slug == selected;
+                    view! { <option value=slug selected=is_selected prop:selected=is_selected>{name}</option> }
+                }).collect_view()}
+            }
+            .into_any()
+        } else {
+            let queues = choices.with_value(|choices| choices.queues.clone());
+            let (chosen_queue, selected) = (queue.get_untracked(), category.get_untracked());
+            view! {
+                {selected.is_empty().then(|| placeholder(true))}
+                {queues.into_iter().map(|choice| {
+                    let in_chosen_queue = choice.slug == chosen_queue;
+                    view! {
+                        <optgroup label=choice.name data-queue=choice.slug>
+                            {choice.offered.into_iter().map(|(slug, name)| {
+                                let is_selected = in_chosen_queue && slug == selected;
+                                view! { <option value=slug selected=is_selected>{name}</option> }
+                            }).collect_view()}
+                        </optgroup>
+                    }
+                }).collect_view()}
+            }
+            .into_any()
+        }
     }
 }
 

@@ -1,11 +1,22 @@
 //! `/register`: a new requester account.
 
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::functions::accounts::Register;
 use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+
+/// The registration form's fields, named for people (the error summary's links).
+fn field_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("username", t!(register.username)),
+        ("email", t!(register.email)),
+        ("password", t!(register.password)),
+        ("discord_username", t!(register.discord_username)),
+        ("discord_id", t!(register.discord_id)),
+    ]
+}
 
 /// The registration form; works without wasm and hydrated.
 #[component]
@@ -16,6 +27,8 @@ pub fn RegisterPage() -> impl IntoView {
         <Title text=t!(register.title) />
         <section class="card narrow">
             <h1>{t!(register.heading)}</h1>
+            // Every reason at once (issue 14), each also at its field.
+            <ErrorSummary error labels=field_labels() />
             <ActionForm action=action attr:class="stacked-form">
                 <label>{t!(register.username)}
                     <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32" aria-describedby=described_by(error, "username") aria-invalid=invalid(error, "username") />
@@ -41,7 +54,6 @@ pub fn RegisterPage() -> impl IntoView {
                     </label>
                     <FieldError error name="discord_id" />
                 </details>
-                <FormError error />
                 <button type="submit" disabled=move || action.pending().get()>{t!(register.submit)}</button>
             </ActionForm>
             <p>{t!(register.already)}" "<A href="/login">{t!(register.log_in)}</A></p>

@@ -2,7 +2,7 @@
 //! history and notification preferences.
 
 use crate::components::format::FullTime;
-use crate::components::forms::{FieldError, FormError, action_error};
+use crate::components::forms::{ErrorSummary, FieldError, FormError, action_error, described_by, invalid};
 use crate::components::notification_preferences::PreferenceTable;
 use crate::components::two_factor::TwoFactorSettings;
 use crate::components::viewer_settings::ViewerSettings;
@@ -30,17 +30,18 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="card">
             <h1>{t!(settings.tokens)}</h1>
             <p>{t!(settings.tokens_intro_before)}<code>"/api/v1"</code>{t!(settings.tokens_intro_with)}<code>"Authorization: Bearer <token>"</code>{t!(settings.tokens_intro_after)}</p>
+            <ErrorSummary error labels=vec![("name", t!(settings.token_name)), ("scope", t!(settings.scope)), ("expires_in_days", t!(settings.expires))] />
             <ActionForm action=create attr:class="inline-form">
-                <label>{t!(settings.token_name)}" " <input type="text" name="name" required maxlength="100" placeholder=t!(settings.token_name_placeholder) /></label>
+                <label>{t!(settings.token_name)}" " <input type="text" name="name" required maxlength="100" placeholder=t!(settings.token_name_placeholder) aria-describedby=described_by(error, "name") aria-invalid=invalid(error, "name") /></label>
                 <label>{t!(settings.scope)}" "
-                    <select name="scope">
+                    <select name="scope" aria-describedby=described_by(error, "scope") aria-invalid=invalid(error, "scope")>
                         <option value="read">{t!(settings.scope_read)}</option>
                         <option value="write" selected>{t!(settings.scope_write)}</option>
                         <option value="admin">{t!(settings.scope_admin)}</option>
                     </select>
                 </label>
                 <label>{t!(settings.expires)}" "
-                    <select name="expires_in_days">
+                    <select name="expires_in_days" aria-describedby=described_by(error, "expires_in_days") aria-invalid=invalid(error, "expires_in_days")>
                         <option value="7">{t!(settings.in_days, count = 7)}</option>
                         <option value="30">{t!(settings.in_days, count = 30)}</option>
                         <option value="90" selected>{t!(settings.in_days, count = 90)}</option>

@@ -187,6 +187,7 @@ fn TicketView(
             .unwrap_or_else(|| slug_words(&slug))
     };
     let queues = StoredValue::new(queues);
+    let ticket_queue = queue.clone();
     let staff = user.role.is_staff();
     let key = reference.clone();
     let page_error = actions.error();
@@ -246,7 +247,7 @@ fn TicketView(
                         {move || closed_at.get().map(|at| view! { <dt>{t!(ticket.closed)}</dt><dd><FullTime at /></dd> })}
                     </dl>
                     {if staff {
-                        view! { <StaffControls key=key.clone() user=user.clone() status priority category assignee options actions /> }.into_any()
+                        view! { <StaffControls key=key.clone() user=user.clone() queue=ticket_queue status priority category assignee options actions /> }.into_any()
                     } else {
                         view! { <RequesterControls key=key.clone() status actions /> }.into_any()
                     }}
@@ -489,6 +490,8 @@ fn RequesterControls(key: String, status: Memo<Status>, actions: Actions) -> imp
 fn StaffControls(
     key: String,
     user: User,
+    /// The ticket's queue (slug): the category choices are the ones it offers.
+    queue: String,
     status: Memo<Status>,
     priority: Memo<Priority>,
     category: Memo<String>,
@@ -496,7 +499,13 @@ fn StaffControls(
     options: Option<TicketOptions>,
     actions: Actions,
 ) -> impl IntoView {
-    let options = options.unwrap_or(TicketOptions { queues: vec![], categories: vec![], agents: vec![] });
+    let mut options = options.unwrap_or(TicketOptions { queues: vec![], categories: vec![], agents: vec![] });
+    // The queue's categories, and the ticket's own even if the queue no longer offers it.
+    let current_category = category.get_untracked();
+    if let Some(queue) = options.queues.iter().find(|candidate| candidate.slug == queue) {
+        let offered = queue.categories.clone();
+        options.categories.retain(|candidate| candidate.slug == current_category || offered.contains(&candidate.slug));
+    }
     let escalate_error = action_error(actions.escalate.value());
     let statuses: Vec<Status> = Status::ALL
         .iter()

@@ -2,9 +2,9 @@
 
 use crate::domain::{Category, Queue, TicketOptions, UserReference};
 use crate::error::{AppError, FieldErrors};
-use crate::services::Caller;
+use crate::services::{Caller, transaction};
 use crate::t;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 /// Queues, categories and (for agents and admins) the agents, for forms
 /// and filters. Requesters see only active queues and categories.
@@ -16,7 +16,12 @@ pub async fn ticket_options(pool: &PgPool, caller: &Caller) -> Result<TicketOpti
     let staff = user.role.is_staff();
     let queues = sqlx::query_as!(
         Queue,
-        "select id, slug, name, prefix, color, open_ticket_limit, active from queues where active or $1 order by id",
+        r#"select q.id, q.slug, q.name, q.prefix, q.color, q.open_ticket_limit, q.active,
+            array(select c.slug from queue_categories qc join categories c on c.id = qc.category_id
+                  where qc.queue_id = q.id and (c.active or $1) order by c.position, c.id) as "categories!",
+            d.slug as "default_category?"
+         from queues q left join categories d on d.id = q.default_category_id and (d.active or $1)
+         where q.active or $1 order by q.id"#,
         staff,
     )
     .fetch_all(pool)
@@ -122,66 +127,235 @@ fn unique_violation(error: sqlx::Error) -> AppError {
     error.into()
 }
 
-/// Adds a queue (admins). Errors: 401/403; 422 bad fields; 409 slug or prefix taken.
-#[tracing::instrument(skip_all, fields(caller = caller.user_id(), slug = input.slug))]
-pub async fn create_queue(pool: &PgPool, caller: &Caller, input: &QueueInput) -> Result<Queue, AppError> {
-    caller.admin()?;
-    validate_queue(input, true)?;
+/// One queue as [`Queue`] shows it, with its categories (active or not)
+/// and its default category.
+///
+/// Errors: 404 when there is no such queue.
+async fn load_queue(connection: &mut PgConnection, id: i64) -> Result<Queue, AppError> {
     sqlx::query_as!(
         Queue,
-        "insert into queues (slug, name, prefix, color, open_ticket_limit, active) values ($1, $2, $3, $4, $5, $6)
-         returning id, slug, name, prefix, color, open_ticket_limit, active",
-        input.slug,
-        input.name.trim(),
-        input.prefix,
-        input.color.to_lowercase(),
-        input.open_ticket_limit,
-        input.active,
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(unique_violation)
-}
-
-/// Renames, recolours, (de)activates a queue or changes its open-ticket
-/// limit (admins); slug and prefix stay. Errors: 401/403; 404; 422.
-#[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
-pub async fn update_queue(pool: &PgPool, caller: &Caller, id: i64, input: &QueueInput) -> Result<Queue, AppError> {
-    caller.admin()?;
-    validate_queue(input, false)?;
-    sqlx::query_as!(
-        Queue,
-        "update queues set name = $2, color = $3, open_ticket_limit = $4, active = $5 where id = $1
-         returning id, slug, name, prefix, color, open_ticket_limit, active",
+        r#"select q.id, q.slug, q.name, q.prefix, q.color, q.open_ticket_limit, q.active,
+            array(select c.slug from queue_categories qc join categories c on c.id = qc.category_id
+                  where qc.queue_id = q.id order by c.position, c.id) as "categories!",
+            d.slug as "default_category?"
+         from queues q left join categories d on d.id = q.default_category_id
+         where q.id = $1"#,
         id,
-        input.name.trim(),
-        input.color.to_lowercase(),
-        input.open_ticket_limit,
-        input.active,
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *connection)
     .await?
     .ok_or_else(|| AppError::not_found("queue"))
 }
 
-/// Adds a category (admins). Errors: 401/403; 422; 409 slug taken.
+/// Adds a queue (admins). It offers every category, with no default
+/// category, until an admin chooses ([`set_queue_categories`]).
+///
+/// Errors: 401/403; 422 bad fields; 409 slug or prefix taken.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id(), slug = input.slug))]
+pub async fn create_queue(pool: &PgPool, caller: &Caller, input: &QueueInput) -> Result<Queue, AppError> {
+    caller.admin()?;
+    validate_queue(input, true)?;
+    transaction::run(pool, |transaction| {
+        Box::pin(async move {
+            let id = sqlx::query_scalar!(
+                "insert into queues (slug, name, prefix, color, open_ticket_limit, active) values ($1, $2, $3, $4, $5, $6)
+                 returning id",
+                input.slug,
+                input.name.trim(),
+                input.prefix,
+                input.color.to_lowercase(),
+                input.open_ticket_limit,
+                input.active,
+            )
+            .fetch_one(&mut **transaction)
+            .await
+            .map_err(unique_violation)?;
+            sqlx::query!("insert into queue_categories (queue_id, category_id) select $1, id from categories", id)
+                .execute(&mut **transaction)
+                .await?;
+            load_queue(transaction, id).await
+        })
+    })
+    .await
+}
+
+/// Renames, recolours, (de)activates a queue or changes its open-ticket
+/// limit (admins); slug and prefix stay, and so do its categories.
+///
+/// Errors: 401/403; 404; 422.
+#[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
+pub async fn update_queue(pool: &PgPool, caller: &Caller, id: i64, input: &QueueInput) -> Result<Queue, AppError> {
+    caller.admin()?;
+    validate_queue(input, false)?;
+    transaction::run(pool, |transaction| {
+        Box::pin(async move {
+            let updated = sqlx::query!(
+                "update queues set name = $2, color = $3, open_ticket_limit = $4, active = $5 where id = $1",
+                id,
+                input.name.trim(),
+                input.color.to_lowercase(),
+                input.open_ticket_limit,
+                input.active,
+            )
+            .execute(&mut **transaction)
+            .await?;
+            if updated.rows_affected() == 0 {
+                return Err(AppError::not_found("queue"));
+            }
+            load_queue(transaction, id).await
+        })
+    })
+    .await
+}
+
+/// The categories a queue offers and the one its new-ticket form
+/// preselects, as an admin sets them (`PUT /api/v1/queues/{id}/categories`,
+/// the catalogue page).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct QueueCategories {
+    /// Slugs of the categories offered; at least one.
+    pub categories: Vec<String>,
+    /// Slug of the preselected category, one of `categories`; `None` or
+    /// empty = none.
+    pub default_category: Option<String>,
+}
+
+/// Sets which categories queue `id` offers and its default category
+/// (admins), in one transaction. Tickets already filed under a category
+/// the queue stops offering keep it.
+///
+/// Rules (the only place they live): every slug names a category; at least
+/// one is offered; the default, when given, is one of them.
+///
+/// Errors: 401/403; 404 for an unknown queue; 422 with `categories` (unknown
+/// slug, none chosen) or `default_category` (not one of the queue's).
+#[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
+pub async fn set_queue_categories(
+    pool: &PgPool,
+    caller: &Caller,
+    id: i64,
+    input: &QueueCategories,
+) -> Result<Queue, AppError> {
+    caller.admin()?;
+    let mut slugs: Vec<String> = input.categories.iter().map(|slug| slug.trim().to_string()).collect();
+    slugs.retain(|slug| !slug.is_empty());
+    slugs.sort();
+    slugs.dedup();
+    let default = input.default_category.as_deref().map(str::trim).filter(|slug| !slug.is_empty());
+    let slugs = &slugs;
+    transaction::run(pool, |transaction| {
+        Box::pin(async move {
+            let queue = sqlx::query_scalar!("select id from queues where id = $1 for update", id)
+                .fetch_optional(&mut **transaction)
+                .await?;
+            if queue.is_none() {
+                return Err(AppError::not_found("queue"));
+            }
+            let found = sqlx::query!("select id, slug from categories where slug = any($1)", slugs)
+                .fetch_all(&mut **transaction)
+                .await?;
+            let mut fields = FieldErrors::new();
+            let unknown: Vec<&str> =
+                slugs.iter().filter(|slug| !found.iter().any(|row| row.slug == **slug)).map(String::as_str).collect();
+            if !unknown.is_empty() {
+                fields.insert("categories".into(), t!(field.unknown_categories, slugs = unknown.join(", ")));
+            } else if slugs.is_empty() {
+                fields.insert("categories".into(), t!(field.choose_a_category).into());
+            }
+            let default_id = match default {
+                None => None,
+                Some(default) => {
+                    let offered = found.iter().find(|row| row.slug == default).map(|row| row.id);
+                    if offered.is_none() {
+                        fields.insert("default_category".into(), t!(field.default_not_offered).into());
+                    }
+                    offered
+                }
+            };
+            AppError::check(fields)?;
+            let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
+            sqlx::query!("delete from queue_categories where queue_id = $1 and not (category_id = any($2))", id, &ids)
+                .execute(&mut **transaction)
+                .await?;
+            sqlx::query!(
+                "insert into queue_categories (queue_id, category_id) select $1, unnest($2::bigint[])
+                 on conflict do nothing",
+                id,
+                &ids
+            )
+            .execute(&mut **transaction)
+            .await?;
+            sqlx::query!("update queues set default_category_id = $2 where id = $1", id, default_id)
+                .execute(&mut **transaction)
+                .await?;
+            load_queue(transaction, id).await
+        })
+    })
+    .await
+}
+
+/// Adds a category (admins), offered in the queues named by slug in
+/// `queues`, or in every queue when `None` (what API clients that predate
+/// per-queue categories get).
+///
+/// Errors: 401/403; 422 (`slug`, `name`, `queues` naming an unknown queue);
+/// 409 slug taken.
 #[tracing::instrument(skip_all, fields(caller = caller.user_id(), slug))]
-pub async fn create_category(pool: &PgPool, caller: &Caller, slug: &str, name: &str) -> Result<Category, AppError> {
+pub async fn create_category(
+    pool: &PgPool,
+    caller: &Caller,
+    slug: &str,
+    name: &str,
+    queues: Option<&[String]>,
+) -> Result<Category, AppError> {
     caller.admin()?;
     let mut fields = FieldErrors::new();
     check_slug(&mut fields, slug);
     check_name(&mut fields, name);
     AppError::check(fields)?;
-    sqlx::query_as!(
-        Category,
-        "insert into categories (slug, name, position) values ($1, $2, (select coalesce(max(position), 0) + 1 from categories))
-         returning id, slug, name, active",
-        slug,
-        name.trim(),
-    )
-    .fetch_one(pool)
+    let queues: Option<Vec<String>> = queues.map(|queues| queues.iter().map(|slug| slug.trim().to_string()).collect());
+    let queues = &queues;
+    transaction::run(pool, |transaction| {
+        Box::pin(async move {
+            let queue_ids = match queues {
+                None => sqlx::query_scalar!("select id from queues").fetch_all(&mut **transaction).await?,
+                Some(slugs) => {
+                    let found = sqlx::query!("select id, slug from queues where slug = any($1)", slugs)
+                        .fetch_all(&mut **transaction)
+                        .await?;
+                    let unknown: Vec<&str> = slugs
+                        .iter()
+                        .filter(|slug| !found.iter().any(|row| row.slug == **slug))
+                        .map(String::as_str)
+                        .collect();
+                    if !unknown.is_empty() {
+                        return Err(AppError::field("queues", t!(field.unknown_queues, slugs = unknown.join(", "))));
+                    }
+                    found.into_iter().map(|row| row.id).collect()
+                }
+            };
+            let category = sqlx::query_as!(
+                Category,
+                "insert into categories (slug, name, position) values ($1, $2, (select coalesce(max(position), 0) + 1 from categories))
+                 returning id, slug, name, active",
+                slug,
+                name.trim(),
+            )
+            .fetch_one(&mut **transaction)
+            .await
+            .map_err(unique_violation)?;
+            sqlx::query!(
+                "insert into queue_categories (queue_id, category_id) select unnest($1::bigint[]), $2",
+                &queue_ids,
+                category.id
+            )
+            .execute(&mut **transaction)
+            .await?;
+            Ok(category)
+        })
+    })
     .await
-    .map_err(unique_violation)
 }
 
 /// Renames or (de)activates a category (admins). Errors: 401/403; 404; 422.

@@ -192,7 +192,7 @@ fn metadata_problem(value: &Value) -> Option<String> {
 /// Writes a `created` event and removes the caller's `new_ticket` draft.
 ///
 /// Errors: 401; 422 for bad fields, an unknown or inactive queue or
-/// category; 409 when the queue's open-ticket limit is reached, naming the
+/// category, or a category the queue does not offer; 409 when the queue's open-ticket limit is reached, naming the
 /// open ticket.
 #[tracing::instrument(skip_all)]
 pub async fn create_ticket(
@@ -221,20 +221,30 @@ async fn insert_ticket(
     let category_id = sqlx::query_scalar!("select id from categories where slug = $1 and active", category)
         .fetch_optional(&mut *transaction)
         .await?;
-    let Some(category_id) = category_id else {
-        return Err(AppError::field("category", t!(field.category_unavailable)));
-    };
     let allocated = sqlx::query!(
         r#"update queues set next_number = next_number + 1 where slug = $1 and active
-         returning id, next_number - 1 as "number!""#,
+         returning id, name, next_number - 1 as "number!""#,
         queue,
     )
     .fetch_optional(&mut *transaction)
-    .await?
-    .map(|row| (row.id, row.number));
-    let Some((queue_id, number)) = allocated else {
-        return Err(AppError::field("queue", t!(field.queue_unavailable)));
+    .await?;
+    let (category_id, allocated) = match (category_id, allocated) {
+        (Some(category_id), Some(allocated)) => (category_id, allocated),
+        (category_id, allocated) => {
+            let mut fields = FieldErrors::new();
+            if category_id.is_none() {
+                fields.insert("category".into(), t!(field.category_unavailable).into());
+            }
+            if allocated.is_none() {
+                fields.insert("queue".into(), t!(field.queue_unavailable).into());
+            }
+            return Err(AppError::Validation { message: t!(errors.validation).into(), fields });
+        }
     };
+    let (queue_id, number) = (allocated.id, allocated.number);
+    if !category_offered(transaction, queue_id, category_id).await? {
+        return Err(AppError::field("category", t!(field.category_not_in_queue, queue = allocated.name)));
+    }
     check_open_ticket_limit(transaction, user.id, queue_id, "queue").await?;
     let id = sqlx::query_scalar!(
         "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
@@ -256,6 +266,20 @@ async fn insert_ticket(
         .execute(&mut *transaction)
         .await?;
     load_ticket(transaction, id).await
+}
+
+/// Whether queue `queue_id` offers category `category_id` (issue 14: each
+/// queue has its own categories); a ticket is filed only under one its
+/// queue offers, refused otherwise with `category_not_in_queue`.
+async fn category_offered(connection: &mut PgConnection, queue_id: i64, category_id: i64) -> Result<bool, AppError> {
+    let offered = sqlx::query_scalar!(
+        r#"select exists (select 1 from queue_categories where queue_id = $1 and category_id = $2) as "offered!""#,
+        queue_id,
+        category_id,
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    Ok(offered)
 }
 
 /// Refuses when the requester already has as many open (not resolved or
@@ -711,7 +735,8 @@ async fn change_status_in(
 
 /// Changes priority and/or category (agents and admins). Writes one event per change.
 ///
-/// Errors: 401; 404; 403 for requesters; 422 for an unknown or inactive category.
+/// Errors: 401; 404; 403 for requesters; 422 for an unknown or inactive
+/// category, or one the ticket's queue does not offer.
 #[tracing::instrument(skip(pool, caller))]
 pub async fn update_ticket(pool: &PgPool, caller: &Caller, key: &str, edit: &TicketEdit) -> Result<Ticket, AppError> {
     caller.user()?;
@@ -739,8 +764,20 @@ async fn update_ticket_in(
             let found = sqlx::query_scalar!("select id from categories where slug = $1 and active", slug)
                 .fetch_optional(&mut *transaction)
                 .await?;
-            if found.is_none() {
-                fields.insert("category".into(), t!(field.category_unavailable).into());
+            match found {
+                None => {
+                    fields.insert("category".into(), t!(field.category_unavailable).into());
+                }
+                // Moving a ticket under its current category again changes nothing.
+                Some(id) if slug != ticket.category => {
+                    let queue = sqlx::query!("select id, name from queues where slug = $1", ticket.queue)
+                        .fetch_one(&mut *transaction)
+                        .await?;
+                    if !category_offered(transaction, queue.id, id).await? {
+                        fields.insert("category".into(), t!(field.category_not_in_queue, queue = queue.name));
+                    }
+                }
+                Some(_) => {}
             }
             found.map(|id| (id, slug))
         }

@@ -3,7 +3,7 @@
 use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{Category, Queue};
-use app::services::catalog::{self, QueueInput};
+use app::services::catalog::{self, QueueCategories, QueueInput};
 use axum::{
     Router,
     http::StatusCode,
@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/queues", get(list_queues).post(create_queue))
         .route("/queues/{id}", put(update_queue))
+        .route("/queues/{id}/categories", put(set_queue_categories))
         .route("/categories", get(list_categories).post(create_category))
         .route("/categories/{id}", put(update_category).delete(delete_category))
 }
@@ -65,22 +66,42 @@ async fn update_queue(
     Ok(Json(QueueBody { queue }))
 }
 
+/// `PUT /queues/{id}/categories` `{categories: [slug...], default_category: slug | null}`.
+async fn set_queue_categories(
+    request: ApiCaller,
+    Path(id): Path<i64>,
+    Json(input): Json<QueueCategories>,
+) -> Result<Json<QueueBody>, ApiError> {
+    let queue = catalog::set_queue_categories(&request.context.pool, &request.caller, id, &input).await?;
+    Ok(Json(QueueBody { queue }))
+}
+
 async fn list_categories(request: ApiCaller) -> Result<Json<CategoriesBody>, ApiError> {
     let options = catalog::ticket_options(&request.context.pool, &request.caller).await?;
     Ok(Json(CategoriesBody { categories: options.categories }))
 }
 
+/// `{slug, name, queues?}`: `queues` (slugs) absent = offered in every queue.
 #[derive(Deserialize)]
 struct NewCategory {
     slug: String,
     name: String,
+    #[serde(default)]
+    queues: Option<Vec<String>>,
 }
 
 async fn create_category(
     request: ApiCaller,
     Json(input): Json<NewCategory>,
 ) -> Result<(StatusCode, Json<CategoryBody>), ApiError> {
-    let category = catalog::create_category(&request.context.pool, &request.caller, &input.slug, &input.name).await?;
+    let category = catalog::create_category(
+        &request.context.pool,
+        &request.caller,
+        &input.slug,
+        &input.name,
+        input.queues.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CategoryBody { category })))
 }
 
