@@ -89,6 +89,13 @@ pub async fn generate(url: &str, plan: &Plan) -> anyhow::Result<()> {
     )
     .execute(&pool)
     .await?;
+    // Every queue offers every category, as the migration did for the queues it found.
+    sqlx::query(
+        "insert into queue_categories (queue_id, category_id) select q.id, c.id from queues q cross join categories c
+         on conflict do nothing",
+    )
+    .execute(&pool)
+    .await?;
     let queue_ids = ids_by_slug(&pool, "queues", &["support", "billing", "recruitment"]).await?;
     let category_ids = ids_by_slug(&pool, "categories", &CATEGORIES.map(|(slug, _)| slug)).await?;
 
