@@ -321,7 +321,16 @@ fn account_and_catalog_cases() -> Vec<Case> {
             json!({"name": "Support", "color": "#5865f2", "open_ticket_limit": 3, "active": true}),
             &["name", "color", "open_ticket_limit", "active"],
         ),
-        case(Target::Rest("POST", "/categories"), json!({"slug": "billing", "name": "Billing"}), &["slug", "name"]),
+        case(
+            Target::Rest("POST", "/categories"),
+            json!({"slug": "billing", "name": "Billing", "queues": ["support"]}),
+            &["slug", "name", "queues"],
+        ),
+        case(
+            Target::RestPath("PUT", "/queues/{id}/categories"),
+            json!({"id": "1", "categories": ["general_inquiry"], "default_category": "general_inquiry"}),
+            &["id", "categories", "default_category"],
+        ),
         case(Target::Rest("PUT", "/categories/1"), json!({"name": "General"}), &["name", "active"]),
         case(
             Target::Rest("POST", "/tokens"),
@@ -358,7 +367,16 @@ fn account_and_catalog_cases() -> Vec<Case> {
             json!({"id": "1", "name": "Support", "color": "#5865f2", "open_ticket_limit": "3", "active": "true"}),
             &["id", "name", "color", "open_ticket_limit", "active"],
         ),
-        case(Target::Function("create_category"), json!({"slug": "billing", "name": "Billing"}), &["slug", "name"]),
+        case(
+            Target::Function("create_category"),
+            json!({"slug": "billing", "name": "Billing", "queues[]": "support"}),
+            &["slug", "name", "queues[]"],
+        ),
+        case(
+            Target::Function("set_queue_categories"),
+            json!({"id": "1", "categories[]": "general_inquiry", "default_category": "general_inquiry"}),
+            &["id", "categories[]", "default_category"],
+        ),
         case(Target::Function("update_category"), json!({"id": "1", "name": "General"}), &["id", "name", "active"]),
         case(Target::Function("delete_category"), json!({"id": "999"}), &["id"]),
         case(Target::Function("create_api_token"), json!({"name": "script"}), &["name", "scope", "expires_in_days"]),
