@@ -79,10 +79,21 @@ impl Default for QueueInput {
 /// Slugs of queues and categories: 2–40 lower-case letters, digits or `_`
 /// (the same rule as the `categories_slug` check in the migrations).
 fn check_slug(fields: &mut FieldErrors, slug: &str) {
-    if !(2..=40).contains(&slug.len())
-        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !is_slug(slug) {
         fields.insert("slug".into(), t!(field.slug).into());
+    }
+}
+
+/// Whether `slug` follows the rule of [`check_slug`].
+fn is_slug(slug: &str) -> bool {
+    (2..=40).contains(&slug.len()) && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A field error on `field` when one of `slugs` cannot be a slug at all (so
+/// no query runs with it: a NUL byte would fail in PostgreSQL).
+fn check_slug_list<'slug>(fields: &mut FieldErrors, field: &str, slugs: impl IntoIterator<Item = &'slug str>) {
+    if slugs.into_iter().any(|slug| !is_slug(slug)) {
+        fields.insert(field.into(), t!(field.slug).into());
     }
 }
 
@@ -243,6 +254,12 @@ pub async fn set_queue_categories(
     slugs.sort();
     slugs.dedup();
     let default = input.default_category.as_deref().map(str::trim).filter(|slug| !slug.is_empty());
+    let mut fields = FieldErrors::new();
+    check_slug_list(&mut fields, "categories", slugs.iter().map(String::as_str));
+    if default.is_some_and(|slug| !is_slug(slug)) {
+        fields.insert("default_category".into(), t!(field.default_not_offered).into());
+    }
+    AppError::check(fields)?;
     let slugs = &slugs;
     transaction::run(pool, |transaction| {
         Box::pin(async move {
@@ -310,11 +327,12 @@ pub async fn create_category(
     queues: Option<&[String]>,
 ) -> Result<Category, AppError> {
     caller.admin()?;
+    let queues: Option<Vec<String>> = queues.map(|queues| queues.iter().map(|slug| slug.trim().to_string()).collect());
     let mut fields = FieldErrors::new();
     check_slug(&mut fields, slug);
     check_name(&mut fields, name);
+    check_slug_list(&mut fields, "queues", queues.iter().flatten().map(String::as_str));
     AppError::check(fields)?;
-    let queues: Option<Vec<String>> = queues.map(|queues| queues.iter().map(|slug| slug.trim().to_string()).collect());
     let queues = &queues;
     transaction::run(pool, |transaction| {
         Box::pin(async move {
