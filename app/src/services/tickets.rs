@@ -218,9 +218,19 @@ async fn insert_ticket(
 ) -> Result<Ticket, AppError> {
     let (queue, category, priority, subject, description, metadata) = ticket;
     let priority = *priority;
-    let category_id = sqlx::query_scalar!("select id from categories where slug = $1 and active", category)
-        .fetch_optional(&mut *transaction)
-        .await?;
+    // Whether the queue offers the category is read with it, before the
+    // queue's row is locked below (creations in one queue wait on that lock).
+    let category_row = sqlx::query!(
+        r#"select c.id, exists (select 1 from queue_categories qc join queues q on q.id = qc.queue_id
+                where q.slug = $2 and qc.category_id = c.id) as "offered!"
+         from categories c where c.slug = $1 and c.active"#,
+        category,
+        queue,
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let category_id = category_row.as_ref().map(|row| row.id);
+    let offered = category_row.is_some_and(|row| row.offered);
     let allocated = sqlx::query!(
         r#"update queues set next_number = next_number + 1 where slug = $1 and active
          returning id, name, next_number - 1 as "number!""#,
@@ -242,7 +252,7 @@ async fn insert_ticket(
         }
     };
     let (queue_id, number) = (allocated.id, allocated.number);
-    if !category_offered(transaction, queue_id, category_id).await? {
+    if !offered {
         return Err(AppError::field("category", t!(field.category_not_in_queue, queue = allocated.name)));
     }
     check_open_ticket_limit(transaction, user.id, queue_id, "queue").await?;
