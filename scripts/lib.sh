@@ -10,6 +10,8 @@
 #   GUICHET_FORCE_PRIVATE_PG=1 skip DATABASE_URL and 127.0.0.1:5432 and always use
 #                              the private cluster on 127.0.0.1:55432 (for testing
 #                              this script, or to keep away from a shared server)
+#   GUICHET_PRIVATE_PG_PORT    port of that private cluster (default 55432; give
+#                              each checkout that runs tests at once its own)
 #
 # Environment variables exported:
 #   PATH                   with ~/.cargo/bin (and npm's global bin) in front
@@ -24,7 +26,7 @@ export PROJECT_ROOT
 
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_NPM_VERSION="132"
-PRIVATE_PG_PORT=55432
+PRIVATE_PG_PORT="${GUICHET_PRIVATE_PG_PORT:-55432}"
 
 if [[ ${EUID:-$(id -u)} -eq 0 ]]; then
     SUDO=""
