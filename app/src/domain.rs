@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod service_levels;
+
 /// What a user may do: `requester` (own tickets), `agent` (works all tickets),
 /// `admin` (everything, plus users, queues and closing tickets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod outgoing;
 pub mod passwords;
 pub mod presence;
+pub mod service_levels;
 pub mod sessions;
 pub mod text;
 pub mod ticket_lists;
