@@ -147,7 +147,8 @@ impl AppError {
     }
 
     /// 404 naming the missing thing, e.g. `not_found("ticket")` (a ticket,
-    /// user, queue, category, token, webhook, outbox message, page).
+    /// user, queue, category, token, webhook, outbox message, business
+    /// calendar, SLA policy, page).
     pub fn not_found(what: &str) -> Self {
         let message = match what {
             "ticket" => t!(errors.no_such_ticket),
@@ -157,6 +158,8 @@ impl AppError {
             "token" => t!(errors.no_such_token),
             "webhook" => t!(errors.no_such_webhook),
             "outbox message" => t!(errors.no_such_outbox_message),
+            "business calendar" => t!(errors.no_such_business_calendar),
+            "SLA policy" => t!(errors.no_such_sla_policy),
             "page" => t!(errors.no_such_page),
             _ => t!(errors.no_such_thing),
         };

@@ -195,7 +195,15 @@ async fn naughty_strings_and_wrong_types_never_give_a_5xx_on_accounts_catalog_to
     failures.extend(five_hundreds(&app, &app.browser(), &log_in_cases()).await);
 
     // Ids that are no ids, in paths.
-    for path in ["/queues/abc", "/queues/100000000000000000000", "/categories/-1", "/users/abc/role", "/tokens/1e3"] {
+    for path in [
+        "/queues/abc",
+        "/queues/100000000000000000000",
+        "/categories/-1",
+        "/users/abc/role",
+        "/tokens/1e3",
+        "/business-calendars/abc",
+        "/sla-policies/100000000000000000000",
+    ] {
         for method in [Method::PUT, Method::DELETE] {
             let (status, body) =
                 app.api(&admin, method.clone(), path, Some(&json!({"name": "x", "role": "agent"}))).await;
@@ -303,7 +311,7 @@ fn account_and_catalog_cases() -> Vec<Case> {
     let preference_fields = &["preferences", "preferences.0.kind", "preferences.0.email", "preferences.0.in_app"];
     let choices = json!({"kinds[0]": "ticket_created", "email[0]": "ticket_created", "in_app[0]": "ticket_created"});
     let choice_fields = &["kinds[0]", "email[0]", "in_app[0]"];
-    vec![
+    let mut cases = vec![
         case(
             Target::Rest("POST", "/auth/register"),
             json!({"username": "someone", "email": "someone@example.test", "password": "correct horse battery",
@@ -404,6 +412,84 @@ fn account_and_catalog_cases() -> Vec<Case> {
         case(Target::Function("regenerate_recovery_codes"), json!({"confirmation": "x"}), &["confirmation"]),
         case(Target::Function("disable_two_factor"), json!({"confirmation": "x"}), &["confirmation"]),
         case(Target::Function("reset_two_factor"), json!({"user_id": "1"}), &["user_id"]),
+    ];
+    cases.extend(service_level_cases());
+    cases
+}
+
+/// Business calendars and SLA policies (services/service_levels/), REST and
+/// the admin page's functions; calendar 1 exists once the first POST ran.
+fn service_level_cases() -> Vec<Case> {
+    let calendar = json!({"name": "Office", "time_zone": "Europe/Paris",
+                          "hours": {"mon": [["09:00", "18:00"]]}, "holidays": ["2026-12-25"]});
+    let calendar_fields = &[
+        "name",
+        "time_zone",
+        "hours",
+        "hours.mon",
+        "hours.mon.0",
+        "hours.mon.0.0",
+        "hours.mon.0.1",
+        "holidays",
+        "holidays.0",
+    ];
+    let mut calendar_update = calendar.clone();
+    calendar_update["id"] = json!("1");
+    let policy = json!({"name": "Urgent", "queue": "support", "priority": "urgent", "first_response_minutes": 60,
+                        "resolution_minutes": 480, "calendar_id": null, "position": 0});
+    let policy_fields =
+        &["name", "queue", "priority", "first_response_minutes", "resolution_minutes", "calendar_id", "position"];
+    let mut policy_update = policy.clone();
+    policy_update["id"] = json!("1");
+    let calendar_form = json!({"name": "Office", "time_zone": "Europe/Paris", "mon": "09:00-12:00, 14:00-18:00",
+                               "sun": "00:00-24:00", "holidays": "2026-12-25"});
+    let calendar_form_fields = &["name", "time_zone", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "holidays"];
+    let mut calendar_form_update = calendar_form.clone();
+    calendar_form_update["id"] = json!("1");
+    let policy_form = json!({"name": "Urgent", "queue": "support", "priority": "urgent",
+                             "first_response_minutes": "60", "resolution_minutes": "480", "calendar_id": "1", "position": "0"});
+    let mut policy_form_update = policy_form.clone();
+    policy_form_update["id"] = json!("1");
+    vec![
+        case(Target::Rest("POST", "/business-calendars"), calendar, calendar_fields),
+        case(
+            Target::RestPath("PUT", "/business-calendars/{id}"),
+            calendar_update,
+            &["id", "name", "time_zone", "hours.mon.0.1", "holidays.0"],
+        ),
+        case(Target::RestPath("GET", "/business-calendars/{id}"), json!({"id": "1"}), &["id"]),
+        case(Target::RestPath("DELETE", "/business-calendars/{id}"), json!({"id": "999"}), &["id"]),
+        case(Target::Rest("POST", "/sla-policies"), policy, policy_fields),
+        case(
+            Target::RestPath("PUT", "/sla-policies/{id}"),
+            policy_update,
+            &["id", "name", "queue", "priority", "first_response_minutes", "calendar_id", "position"],
+        ),
+        case(Target::RestPath("GET", "/sla-policies/{id}"), json!({"id": "1"}), &["id"]),
+        case(Target::RestPath("DELETE", "/sla-policies/{id}"), json!({"id": "999"}), &["id"]),
+        case(Target::Function("create_business_calendar"), calendar_form, calendar_form_fields),
+        case(
+            Target::Function("update_business_calendar"),
+            calendar_form_update,
+            &["id", "name", "time_zone", "mon", "sun", "holidays"],
+        ),
+        case(Target::Function("delete_business_calendar"), json!({"id": "999"}), &["id"]),
+        case(Target::Function("create_sla_policy"), policy_form, policy_fields),
+        case(
+            Target::Function("update_sla_policy"),
+            policy_form_update,
+            &[
+                "id",
+                "name",
+                "queue",
+                "priority",
+                "first_response_minutes",
+                "resolution_minutes",
+                "calendar_id",
+                "position",
+            ],
+        ),
+        case(Target::Function("delete_sla_policy"), json!({"id": "999"}), &["id"]),
     ]
 }
 
@@ -514,6 +600,7 @@ const WITHOUT_INPUT: &[&str] = &[
     "current_user",
     "log_out",
     "load_catalog",
+    "load_service_levels",
     "notifications",
     "unread_notifications",
     "mark_all_notifications_read",

@@ -196,6 +196,14 @@ pub struct SlaPolicy {
     pub position: i32,
 }
 
+/// Every calendar and policy, for the admin page (agents read, admins also
+/// write): calendars by name, policies in matching order (position, then age).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevels {
+    pub calendars: Vec<BusinessCalendar>,
+    pub policies: Vec<SlaPolicy>,
+}
+
 /// Why a clock stopped ([`ExplanationStep::Stopped`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

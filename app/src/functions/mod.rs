@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod live;
 pub mod notifications;
+pub mod service_levels;
 pub mod tickets;
 pub mod two_factor;
 pub mod viewer;

@@ -7,6 +7,7 @@ mod catalog;
 mod extract;
 mod live;
 mod notifications;
+mod service_levels;
 mod tickets;
 mod two_factor;
 mod viewer;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(tickets::router())
         .merge(live::router())
         .merge(notifications::router())
+        .merge(service_levels::router())
         .merge(two_factor::router())
         .merge(viewer::router())
 }
