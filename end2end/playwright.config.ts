@@ -44,6 +44,12 @@ export default defineConfig<LanguageOptions>({
   reporter: 'list',
   timeout: 60_000,
   expect: { timeout: 10_000 },
+  // Screenshot baselines (screenshots.spec.ts), committed: one per name, in
+  // end2end/screenshots/<spec>/, without the platform or project suffixes of
+  // Playwright's default template (one project takes them, and they are
+  // only meaningful for Debian's Chromium and fonts, which the tests use on
+  // every machine).
+  snapshotPathTemplate: '{testDir}/../screenshots/{testFileName}/{arg}{ext}',
   use: {
     baseURL: BASE_URL,
     browserName: 'chromium',
@@ -55,9 +61,13 @@ export default defineConfig<LanguageOptions>({
   // without JavaScript, which Guichet supports too, each in English and in
   // French (the browser's locale and Accept-Language; tests read their texts
   // from the catalogues through tests/i18n.ts).
+  //
+  // The screenshot checks (screenshots.spec.ts) run in one project only,
+  // hydrated-en, so that each screenshot has one baseline.
   projects: (['hydrated', 'no-js'] as const).flatMap((mode) =>
     (['en', 'fr'] as const).map((language) => ({
       name: `${mode}-${language}`,
+      testIgnore: mode === 'hydrated' && language === 'en' ? [] : [/screenshots\.spec\.ts$/],
       use: {
         javaScriptEnabled: mode === 'hydrated',
         language,

@@ -42,10 +42,22 @@ pub enum AppError {
     NotFound { message: String },
     /// 409: the change conflicts with the current state (duplicate, limit reached).
     #[error("{message}")]
-    Conflict { message: String, fields: FieldErrors },
+    Conflict {
+        message: String,
+        fields: FieldErrors,
+        /// See [`AppError::record`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<i64>,
+    },
     /// 422: input failed validation; nothing was changed.
     #[error("{message}")]
-    Validation { message: String, fields: FieldErrors },
+    Validation {
+        message: String,
+        fields: FieldErrors,
+        /// See [`AppError::record`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<i64>,
+    },
     /// 413: the request body is larger than the server accepts.
     #[error("{message}")]
     PayloadTooLarge { message: String },
@@ -227,7 +239,7 @@ impl AppError {
         if fields.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation { message: t!(errors.validation).into(), fields })
+            Err(AppError::Validation { message: t!(errors.validation).into(), fields, record: None })
         }
     }
 
@@ -235,14 +247,43 @@ impl AppError {
     pub fn field(name: &str, reason: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(name.to_string(), reason.into());
-        AppError::Validation { message: t!(errors.validation).into(), fields }
+        AppError::Validation { message: t!(errors.validation).into(), fields, record: None }
     }
 
     /// 409 for a single field, e.g. a duplicate username.
     pub fn conflict_field(name: &str, reason: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(name.to_string(), reason.into());
-        AppError::Conflict { message: t!(errors.validation).into(), fields }
+        AppError::Conflict { message: t!(errors.validation).into(), fields, record: None }
+    }
+
+    /// 409 with a message and no field, e.g. a category still in use.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict { message: message.into(), fields: FieldErrors::new(), record: None }
+    }
+
+    /// The same error, naming `id` as the record the refused form edited
+    /// (see [`AppError::record`]); errors other than 409 and 422 are returned
+    /// as they are. For the server functions behind a page's forms of one
+    /// kind, one per row (a queue, category or user).
+    pub fn for_record(self, id: i64) -> Self {
+        match self {
+            AppError::Conflict { message, fields, .. } => AppError::Conflict { message, fields, record: Some(id) },
+            AppError::Validation { message, fields, .. } => AppError::Validation { message, fields, record: Some(id) },
+            other => other,
+        }
+    }
+
+    /// The id of the record (a queue, category, user...) whose form was
+    /// refused, when a page has one such form per row: each row shows only
+    /// its own reasons, hydrated or not (a plain form post hands the error
+    /// back to the page without the input that caused it). `None` for
+    /// errors that name none, and in the JSON API.
+    pub fn record(&self) -> Option<i64> {
+        match self {
+            AppError::Conflict { record, .. } | AppError::Validation { record, .. } => *record,
+            _ => None,
+        }
     }
 
     /// The stable machine code used in the JSON API, e.g. `not_found`.
@@ -364,5 +405,26 @@ impl From<sqlx::Error> for AppError {
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
         AppError::internal_because("session error", error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_survives_the_trip_a_refused_form_takes_and_is_left_out_when_none() {
+        // A plain form post hands the error to the page as JSON in the URL
+        // (`__err`): the row it names must come back with it.
+        let refused = AppError::field("name", "must be 1 to 60 characters long").for_record(3);
+        let json = serde_json::to_value(&refused).unwrap();
+        assert_eq!(json["record"], 3);
+        let back: AppError = serde_json::from_value(json).unwrap();
+        assert_eq!(back.record(), Some(3));
+        assert_eq!(back.field_error("name").as_deref(), Some("must be 1 to 60 characters long"));
+
+        let plain = serde_json::to_value(AppError::conflict_field("slug", "is already used")).unwrap();
+        assert!(plain.get("record").is_none(), "{plain}");
+        assert_eq!(AppError::not_found("queue").for_record(3).record(), None);
     }
 }

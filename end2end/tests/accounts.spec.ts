@@ -4,6 +4,7 @@
 import { expect, test } from '@playwright/test';
 import {
   DEMO,
+  expectFieldError,
   header,
   headerLogInLink,
   headerRole,
@@ -236,4 +237,16 @@ test('settings refuse an unknown time zone at its field, and the summary links t
   await expect(page.locator('section#language p.field-error[data-field=time_zone]')).toHaveText(t('field.unknown_time_zone'));
   await expect(page.locator('section#language input[name=time_zone]')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.locator('section#language .error-summary a[href="#error-time_zone"]')).toContainText(t('settings.time_zone'));
+});
+
+test("an admin's refused role change shows the reason in that user's row, and the summary links to it", async ({ page }) => {
+  // Issue 14, item 7: one role form per row; the error names the row's user.
+  await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  await visit(page, '/admin/users?q=admin');
+  const row = page.locator('tr[data-username=admin]');
+  await row.locator('select[name=role]').selectOption('agent');
+  await row.getByRole('button', { name: t('common.save') }).click();
+  await expectFieldError(page, row, row.locator('select[name=role]'), t('admin_users.role'), t('field.own_admin_role'));
+  await expect(page.locator('tr[data-username] [aria-invalid=true]')).toHaveCount(1);
+  await expect(row.locator('.role-badge')).toHaveClass(/role-admin/);
 });

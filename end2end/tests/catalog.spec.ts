@@ -3,7 +3,7 @@
 // each. Runs hydrated and without JavaScript, in both languages.
 
 import { expect, test, type Page } from '@playwright/test';
-import { DEMO, confirmAction, isHydrated, logIn, sameOrigin, t, visit } from './helpers';
+import { DEMO, confirmAction, expectFieldError, isHydrated, logIn, sameOrigin, t, visit, waitForHydration } from './helpers';
 
 test('a refused new queue shows each reason at its field, and the summary links to it', async ({ page }) => {
   await logIn(page, DEMO.admin.login, DEMO.admin.password);
@@ -104,4 +104,37 @@ test("an admin sets a queue's categories and default, and a default it does not 
     await expect(group.locator('option[value=other]')).toHaveCount(1);
     await expect(group.locator('option[value=order_issue]')).toHaveCount(0);
   }
+});
+
+test("a refused queue row shows the reason at that queue's field, and the summary links to it", async ({ page }) => {
+  // Issue 14, item 7: the rows' forms share one server function; the error names its row.
+  await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  const queue = await freshQueue(page);
+  await visit(page, '/admin/catalog');
+  const row = page.locator(`tr[data-queue="${queue.slug}"]`);
+  // Blank once trimmed: `required` lets it through, the service refuses it.
+  await row.locator('input[name=name]').fill('   ');
+  await row.getByRole('button', { name: t('common.save') }).click();
+  await expectFieldError(page, row, row.locator('input[name=name]'), t('catalog.name'), t('field.name_length'));
+  // No other queue's row claims it.
+  await expect(page.locator('tr[data-queue] [aria-invalid=true]')).toHaveCount(1);
+  await expect(page.locator('tr[data-queue] p.field-error')).toHaveCount(1);
+});
+
+test("a refused category row shows the reason at that category's field, and the summary links to it", async ({ page }) => {
+  await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  await visit(page, '/admin/catalog');
+  const slug = `renamed_${Date.now()}`;
+  const form = page.locator('form').filter({ has: page.getByRole('button', { name: t('catalog.add_category_button') }) });
+  await form.locator('input[name=slug]').fill(slug);
+  await form.locator('input[name=name]').fill(`Renamed ${Date.now()}`);
+  await form.getByRole('button', { name: t('catalog.add_category_button') }).click();
+  const row = page.locator(`tr[data-category="${slug}"]`);
+  await expect(row).toHaveCount(1);
+  await waitForHydration(page);
+
+  await row.locator('input[name=name]').fill('   ');
+  await row.getByRole('button', { name: t('common.save') }).click();
+  await expectFieldError(page, row, row.locator('input[name=name]'), t('catalog.name'), t('field.name_length'));
+  await expect(page.locator('tr[data-category] [aria-invalid=true]')).toHaveCount(1);
 });

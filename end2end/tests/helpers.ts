@@ -6,6 +6,7 @@
 // the page, never on sleeps.
 
 import { expect, test, type Locator, type Page, type Response } from '@playwright/test';
+import * as OTPAuth from 'otpauth';
 import { language, t } from './i18n';
 import { FIRST_PORT } from './ports';
 
@@ -204,4 +205,41 @@ export async function openConfirmation(page: Page, scope: Locator, label: string
   }
   await expect(panel).toBeVisible();
   return panel;
+}
+
+/** An authenticator app holding `secret` (base32, as the page shows it, in groups). */
+export function authenticator(secret: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({
+    issuer: 'Guichet',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    secret: OTPAuth.Secret.fromBase32(secret.replace(/\s+/g, '')),
+  });
+}
+
+/** The code the app shows `offset` seconds from now (30 s a step). */
+export function codeAt(totp: OTPAuth.TOTP, offset: number): string {
+  return totp.generate({ timestamp: Date.now() + offset * 1000 });
+}
+
+/**
+ * Asserts that `field` (an input, select or fieldset) has an error that sits
+ * on it: `aria-invalid`, `aria-describedby` naming one message on the page,
+ * inside `near` (the field's own form or row) and saying `reason`, and a link
+ * in an error summary to that message reading "`label`: `reason`".
+ */
+export async function expectFieldError(
+  page: Page,
+  near: Locator,
+  field: Locator,
+  label: string,
+  reason: string,
+): Promise<void> {
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+  await expect(field).toHaveAttribute('aria-describedby', /^error-/);
+  const id = (await field.getAttribute('aria-describedby'))!;
+  await expect(page.locator(`[id="${id}"]`)).toHaveCount(1);
+  await expect(near.locator(`p.field-error[id="${id}"]`)).toHaveText(reason);
+  await expect(page.locator(`.error-summary a[href="#${id}"]`)).toHaveText(`${label}: ${reason}`);
 }

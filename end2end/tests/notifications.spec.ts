@@ -8,6 +8,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   DEMO,
   confirmAction,
+  expectFieldError,
   header,
   isHydrated,
   languageContext,
@@ -182,6 +183,8 @@ test('an admin adds a Discord webhook (its URL masked), edits it and deletes it'
   await form.locator('input[name=url]').fill('http://127.0.0.1:x@127.0.0.2:9/api/webhooks/1/x');
   await form.getByRole('button', { name: t('setup.add_webhook_button') }).click();
   await expect(section.locator('.field-error[data-field=url]')).toContainText(t('field.url_userinfo'));
+  // Issue 14, item 7: at the field, and linked from the summary above the form.
+  await expectFieldError(page, section, section.locator('form.webhook-form input[name=url]'), t('setup.webhook_url'), t('field.url_userinfo'));
   await waitForHydration(page);
 
   form = section.locator('form.webhook-form');

@@ -4,9 +4,12 @@
 // test runs hydrated and without JavaScript.
 
 import { expect, test, type Page } from '@playwright/test';
-import * as OTPAuth from 'otpauth';
+import type * as OTPAuth from 'otpauth';
 import {
   DEMO,
+  authenticator,
+  codeAt,
+  expectFieldError,
   headerUsername,
   isHydrated,
   languageContext,
@@ -19,22 +22,6 @@ import {
   t,
   visit,
 } from './helpers';
-
-/** An authenticator app holding `secret` (base32, as the page shows it, in groups). */
-function authenticator(secret: string): OTPAuth.TOTP {
-  return new OTPAuth.TOTP({
-    issuer: 'Guichet',
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-    secret: OTPAuth.Secret.fromBase32(secret.replace(/\s+/g, '')),
-  });
-}
-
-/** The code the app shows `offset` seconds from now (30 s a step). */
-function codeAt(totp: OTPAuth.TOTP, offset: number): string {
-  return totp.generate({ timestamp: Date.now() + offset * 1000 });
-}
 
 /** Six digits that are none of the codes the server may accept around now. */
 function wrongCode(totp: OTPAuth.TOTP): string {
@@ -160,4 +147,36 @@ test('an admin resets a user\u2019s two-factor authentication, which shows in th
   await expect(reset).toContainText(t('account_action.two_factor_reset'));
   await expect(reset).toContainText(DEMO.admin.login);
   await theirs.close();
+});
+
+test("the two-factor forms' reasons sit at their own fields, and each summary links to them", async ({ page }) => {
+  // Issue 14, item 7: three forms of the card have fields, two of them both "confirmation".
+  const user = newUser('totpform');
+  await register(page, user);
+  await logIn(page, user.username, user.password);
+  await visit(page, '/settings');
+  const card = page.locator('#two-factor');
+  await card.getByRole('button', { name: t('two_factor.set_up') }).click();
+  const secret = card.getByTestId('two-factor-secret');
+  await expect(secret).toHaveText(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+  const totp = authenticator((await secret.textContent())!);
+
+  await card.locator('input[name=code]').fill(wrongCode(totp));
+  await card.getByRole('button', { name: t('two_factor.turn_on') }).click();
+  await expectFieldError(page, card, card.locator('input[name=code]'), t('two_factor.code'), t('field.not_current_code'));
+
+  await card.locator('input[name=code]').fill(codeAt(totp, 0));
+  await card.getByRole('button', { name: t('two_factor.turn_on') }).click();
+  await expect(card.getByTestId('recovery-codes').locator('li code')).toHaveCount(10);
+
+  const formWith = (button: string) => card.locator('form').filter({ has: page.getByRole('button', { name: button }) });
+  const turnOff = formWith(t('two_factor.turn_off'));
+  // Blank once trimmed: `required` lets it through, the service refuses it.
+  await turnOff.locator('input[name=confirmation]').fill('   ');
+  await turnOff.getByRole('button', { name: t('two_factor.turn_off') }).click();
+  const field = turnOff.locator('input[name=confirmation]');
+  await expectFieldError(page, card, field, t('two_factor.confirmation'), t('field.required'));
+  // The other form with a "confirmation" field is not marked.
+  await expect(formWith(t('two_factor.new_codes')).locator('input[name=confirmation]')).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(card.getByTestId('two-factor-state')).toBeVisible();
 });

@@ -13,20 +13,34 @@ where
 }
 
 /// The reason given for field `name`, shown under its input (`role="alert"`),
-/// with the id [`error_id`] that the input names in `aria-describedby`
-/// (see [`described_by`]).
+/// with the id [`error_id_in`] that the input names in `aria-describedby`
+/// (see [`described_by`], [`described_by_in`]).
 #[component]
-pub fn FieldError(error: Signal<Option<AppError>>, name: &'static str) -> impl IntoView {
+pub fn FieldError(
+    error: Signal<Option<AppError>>,
+    name: &'static str,
+    /// Which of the page's forms with this field it belongs to, for a page
+    /// with several (`queue-3`, `disable`); empty for a page's only one.
+    #[prop(optional, into)]
+    scope: String,
+) -> impl IntoView {
     move || {
         error.get().and_then(|error| error.field_error(name)).map(|reason| {
-            view! { <p class="field-error" role="alert" data-field=name id=error_id(name)>{reason}</p> }
+            view! { <p class="field-error" role="alert" data-field=name id=error_id_in(&scope, name)>{reason}</p> }
         })
     }
 }
 
 /// The id of field `name`'s error message: `error-subject`.
 pub fn error_id(name: &str) -> String {
-    format!("error-{name}")
+    error_id_in("", name)
+}
+
+/// The id of field `name`'s error message in the form `scope` of a page
+/// with several forms sharing field names: `error-queue-3-name`, or
+/// `error-name` for an empty scope (as [`error_id`]).
+pub fn error_id_in(scope: &str, name: &str) -> String {
+    if scope.is_empty() { format!("error-{name}") } else { format!("error-{scope}-{name}") }
 }
 
 /// For an input's `aria-describedby`: the id of its error message while it
@@ -38,12 +52,29 @@ pub fn described_by(
     move || error.get().and_then(|error| error.field_error(name)).map(|_| error_id(name))
 }
 
+/// [`described_by`] for a field of the form `scope` (see [`error_id_in`]).
+pub fn described_by_in(
+    error: Signal<Option<AppError>>,
+    scope: impl Into<String>,
+    name: &'static str,
+) -> impl Fn() -> Option<String> + Send + Sync + Clone + 'static {
+    let scope = scope.into();
+    move || error.get().and_then(|error| error.field_error(name)).map(|_| error_id_in(&scope, name))
+}
+
 /// For an input's `aria-invalid`: `"true"` while it has an error.
 pub fn invalid(
     error: Signal<Option<AppError>>,
     name: &'static str,
 ) -> impl Fn() -> Option<&'static str> + Send + Sync + Copy {
     move || error.get().and_then(|error| error.field_error(name)).map(|_| "true")
+}
+
+/// The error of a page's forms of one kind, one per row, that concerns the
+/// row of record `id` (see [`AppError::record`]); errors naming no record
+/// stay with the page's summary.
+pub fn record_error(error: Signal<Option<AppError>>, id: i64) -> Signal<Option<AppError>> {
+    Signal::derive(move || error.get().filter(|error| error.record() == Some(id)))
 }
 
 /// The form-level message of an error that is not about one field
@@ -58,14 +89,22 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
 }
 
 /// The form-level message of a failed submission with, for each field
-/// error, a link to it (`#error-<field>`, where [`FieldError`] shows it next
+/// error, a link to it (`#error-<field>`, or `#error-<scope>-<field>`, where [`FieldError`] shows it next
 /// to its input): "Please correct the highlighted fields." then "Prefix: must
 /// be 2 to 8 capital letters". `labels` names the form's fields for people,
 /// `(field, label)`; a field without a label is listed by its reason alone.
 #[component]
-pub fn ErrorSummary(error: Signal<Option<AppError>>, labels: Vec<(&'static str, &'static str)>) -> impl IntoView {
+pub fn ErrorSummary(
+    error: Signal<Option<AppError>>,
+    labels: Vec<(&'static str, &'static str)>,
+    /// The form the fields belong to, as given to their [`FieldError`]s
+    /// (see [`error_id_in`]); empty for a page's only form of its kind.
+    #[prop(optional, into)]
+    scope: MaybeProp<String>,
+) -> impl IntoView {
     move || {
         error.get().map(|error| {
+            let scope = scope.get().unwrap_or_default();
             let fields = error.fields();
             let links = fields
                 .iter()
@@ -75,7 +114,7 @@ pub fn ErrorSummary(error: Signal<Option<AppError>>, labels: Vec<(&'static str, 
                         Some(label) => format!("{label}: {reason}"),
                         None => reason.clone(),
                     };
-                    view! { <li><a href=format!("#{}", error_id(field))>{text}</a></li> }
+                    view! { <li><a href=format!("#{}", error_id_in(&scope, field))>{text}</a></li> }
                 })
                 .collect_view();
             view! {

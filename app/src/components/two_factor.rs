@@ -4,7 +4,7 @@
 //! handed over once) is read again.
 
 use crate::components::format::time;
-use crate::components::forms::{FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by_in, invalid};
 use crate::domain::{AccountEvent, TwoFactorStatus};
 use crate::error::AppError;
 use crate::functions::two_factor::{
@@ -63,6 +63,13 @@ pub fn TwoFactorSettings() -> impl IntoView {
     }
 }
 
+/// The scopes of the card's forms' field errors (see
+/// [`crate::components::forms::error_id_in`]): the Settings page has other
+/// forms, and two of these share the field "confirmation".
+const CONFIRM: &str = "two-factor-confirm";
+const REGENERATE: &str = "two-factor-regenerate";
+const DISABLE: &str = "two-factor-disable";
+
 #[derive(Clone, Copy)]
 struct Actions {
     begin: ServerAction<BeginTwoFactor>,
@@ -108,22 +115,23 @@ fn TwoFactorCard(status: TwoFactorStatus, actions: Actions, errors: Errors) -> i
                 {t!(two_factor.on_since, time = time(&since))}" "
                 {t!(two_factor.codes_left, count = status.recovery_codes_left as i32)}
             </p>
+            // Two forms with a "confirmation" field: each has its scope (the ids of its reasons).
+            <ErrorSummary error=errors.regenerate labels=vec![("confirmation", t!(two_factor.confirmation))] scope=REGENERATE />
             <ActionForm action=regenerate attr:class="inline-form">
                 <label>{t!(two_factor.confirmation)}" "
-                    <input type="password" name="confirmation" autocomplete="current-password" required aria-describedby=described_by(errors.regenerate, "confirmation") aria-invalid=invalid(errors.regenerate, "confirmation") />
+                    <input type="password" name="confirmation" autocomplete="current-password" required aria-describedby=described_by_in(errors.regenerate, REGENERATE, "confirmation") aria-invalid=invalid(errors.regenerate, "confirmation") />
                 </label>
                 <button type="submit" class="secondary">{t!(two_factor.new_codes)}</button>
             </ActionForm>
-            <FieldError error=errors.regenerate name="confirmation" />
-            <FormError error=errors.regenerate />
+            <FieldError error=errors.regenerate name="confirmation" scope=REGENERATE />
+            <ErrorSummary error=errors.disable labels=vec![("confirmation", t!(two_factor.confirmation))] scope=DISABLE />
             <ActionForm action=disable attr:class="inline-form">
                 <label>{t!(two_factor.confirmation)}" "
-                    <input type="password" name="confirmation" autocomplete="current-password" required aria-describedby=described_by(errors.disable, "confirmation") aria-invalid=invalid(errors.disable, "confirmation") />
+                    <input type="password" name="confirmation" autocomplete="current-password" required aria-describedby=described_by_in(errors.disable, DISABLE, "confirmation") aria-invalid=invalid(errors.disable, "confirmation") />
                 </label>
                 <button type="submit" class="secondary">{t!(two_factor.turn_off)}</button>
             </ActionForm>
-            <FieldError error=errors.disable name="confirmation" />
-            <FormError error=errors.disable />
+            <FieldError error=errors.disable name="confirmation" scope=DISABLE />
         }
         .into_any(),
         (None, Some(enrolment)) => view! {
@@ -138,16 +146,17 @@ fn TwoFactorCard(status: TwoFactorStatus, actions: Actions, errors: Errors) -> i
                 </li>
                 <li>
                     <p>{t!(two_factor.enter_code)}</p>
+                    <ErrorSummary error=errors.confirm labels=vec![("code", t!(two_factor.code))] scope=CONFIRM />
                     <ActionForm action=confirm attr:class="inline-form">
                         <label>{t!(two_factor.code)}" "
-                            <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="64" required aria-describedby=described_by(errors.confirm, "code") aria-invalid=invalid(errors.confirm, "code") />
+                            <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="64" required aria-describedby=described_by_in(errors.confirm, CONFIRM, "code") aria-invalid=invalid(errors.confirm, "code") />
                         </label>
                         <button type="submit">{t!(two_factor.turn_on)}</button>
                     </ActionForm>
-                    <FieldError error=errors.confirm name="code" />
-                    <FormError error=errors.confirm />
+                    <FieldError error=errors.confirm name="code" scope=CONFIRM />
                 </li>
             </ol>
+            <ErrorSummary error=errors.begin labels=vec![] />
             <ActionForm action=begin attr:class="inline-form">
                 <button type="submit" class="link-button">{t!(two_factor.new_key)}</button>
             </ActionForm>
@@ -163,10 +172,10 @@ fn TwoFactorCard(status: TwoFactorStatus, actions: Actions, errors: Errors) -> i
             <p data-testid="two-factor-state">
                 {t!(two_factor.off)}
             </p>
+            <ErrorSummary error=errors.begin labels=vec![] />
             <ActionForm action=begin attr:class="inline-form">
                 <button type="submit">{t!(two_factor.set_up)}</button>
             </ActionForm>
-            <FormError error=errors.begin />
         }
         .into_any(),
     };

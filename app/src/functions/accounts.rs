@@ -120,5 +120,10 @@ pub async fn list_users(search: String, after: Option<String>) -> Result<UserPag
 #[server(prefix = "/fn", endpoint = "set_user_role")]
 pub async fn set_user_role(user_id: i64, role: Role) -> Result<User, AppError> {
     let request = request().await?;
-    respond(accounts::set_role(&request.context.pool, &request.caller, user_id, role).await)
+    // One form per user on the page: the error names its row.
+    respond(
+        accounts::set_role(&request.context.pool, &request.caller, user_id, role)
+            .await
+            .map_err(|error| error.for_record(user_id)),
+    )
 }

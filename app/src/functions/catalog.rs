@@ -51,9 +51,14 @@ pub async fn update_queue(
     #[server(default)] active: bool,
 ) -> Result<Queue, AppError> {
     let request = request().await?;
-    let open_ticket_limit = respond(parse_limit(&open_ticket_limit))?;
+    // One form per queue on the page: the error names its row.
+    let open_ticket_limit = respond(parse_limit(&open_ticket_limit).map_err(|error| error.for_record(id)))?;
     let input = QueueInput { name, color, open_ticket_limit, active, ..Default::default() };
-    respond(catalog::update_queue(&request.context.pool, &request.caller, id, &input).await)
+    respond(
+        catalog::update_queue(&request.context.pool, &request.caller, id, &input)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }
 
 /// Sets the categories queue `id` offers (`categories[]`, the ticked boxes)
@@ -84,12 +89,21 @@ pub async fn create_category(
 #[server(prefix = "/fn", endpoint = "update_category")]
 pub async fn update_category(id: i64, name: String, #[server(default)] active: bool) -> Result<Category, AppError> {
     let request = request().await?;
-    respond(catalog::update_category(&request.context.pool, &request.caller, id, &name, active).await)
+    // One form per category on the page: the error names its row.
+    respond(
+        catalog::update_category(&request.context.pool, &request.caller, id, &name, active)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }
 
 /// Deletes an unused category (admins); one in use can only be deactivated.
 #[server(prefix = "/fn", endpoint = "delete_category")]
 pub async fn delete_category(id: i64) -> Result<(), AppError> {
     let request = request().await?;
-    respond(catalog::delete_category(&request.context.pool, &request.caller, id).await)
+    respond(
+        catalog::delete_category(&request.context.pool, &request.caller, id)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }

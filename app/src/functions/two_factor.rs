@@ -88,7 +88,12 @@ pub async fn disable_two_factor(confirmation: Secret) -> Result<(), AppError> {
 #[server(prefix = "/fn", endpoint = "reset_two_factor")]
 pub async fn reset_two_factor(user_id: i64) -> Result<User, AppError> {
     let request = request().await?;
-    respond(two_factor::reset(&request.context.pool, &request.caller, user_id).await)
+    // One form per user on the page: the error names its row.
+    respond(
+        two_factor::reset(&request.context.pool, &request.caller, user_id)
+            .await
+            .map_err(|error| error.for_record(user_id)),
+    )
 }
 
 /// The caller's account history, newest first (50 at most).

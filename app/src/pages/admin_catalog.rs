@@ -3,7 +3,9 @@
 //! queue whose categories are edited, so the page works without the wasm),
 //! and categories (name, active, queues offering it, delete when unused).
 
-use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
+use crate::components::forms::{
+    ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, described_by_in, invalid, record_error,
+};
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
 use crate::functions::catalog::{
@@ -35,17 +37,54 @@ impl CatalogActions {
             + self.delete_category.version().get()
     }
 
-    fn error(&self) -> Signal<Option<AppError>> {
+    /// The first refusal of the page's forms, and the scope of the form it
+    /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
+    fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
-            action_error(self.create_queue.value()),
-            action_error(self.update_queue.value()),
-            action_error(self.set_queue_categories.value()),
-            action_error(self.create_category.value()),
-            action_error(self.update_category.value()),
-            action_error(self.delete_category.value()),
+            (action_error(self.create_queue.value()), Scope::Fixed("")),
+            (action_error(self.update_queue.value()), Scope::Row(queue_scope)),
+            (action_error(self.set_queue_categories.value()), Scope::Fixed("")),
+            (action_error(self.create_category.value()), Scope::Fixed(NEW_CATEGORY)),
+            (action_error(self.update_category.value()), Scope::Row(category_scope)),
+            (action_error(self.delete_category.value()), Scope::Row(category_scope)),
         ];
-        Signal::derive(move || errors.iter().find_map(|error| error.get()))
+        let first = Memo::new(move |_| {
+            errors.iter().find_map(|(error, scope)| {
+                error.get().map(|error| {
+                    let scope = match scope {
+                        Scope::Fixed(scope) => scope.to_string(),
+                        Scope::Row(scope_of) => error.record().map(scope_of).unwrap_or_default(),
+                    };
+                    (error, scope)
+                })
+            })
+        });
+        (
+            Signal::derive(move || first.get().map(|(error, _)| error)),
+            Signal::derive(move || first.get().map(|(_, scope)| scope).unwrap_or_default()),
+        )
     }
+}
+
+/// Where a form's field errors are on the page: a form of its own, or one
+/// form per row named by the error's record.
+#[derive(Clone, Copy)]
+enum Scope {
+    Fixed(&'static str),
+    Row(fn(i64) -> String),
+}
+
+/// The scope of the new-category form, whose fields share names with the new-queue form's.
+const NEW_CATEGORY: &str = "new-category";
+
+/// The scope of queue `id`'s row form: `queue-3`.
+fn queue_scope(id: i64) -> String {
+    format!("queue-{id}")
+}
+
+/// The scope of category `id`'s row forms: `category-5`.
+fn category_scope(id: i64) -> String {
+    format!("category-{id}")
 }
 
 /// The catalogue forms' fields, named for people (the error summary's links).
@@ -73,8 +112,8 @@ pub fn AdminCatalogPage() -> impl IntoView {
         update_category: ServerAction::new(),
         delete_category: ServerAction::new(),
     };
-    let error = actions.error();
-    // The new-queue and new-category forms show their own fields' errors.
+    let (error, error_scope) = actions.error();
+    // Each form shows its own fields' errors; a row's, those naming its record.
     let queue_error = action_error(actions.create_queue.value());
     let category_error = action_error(actions.create_category.value());
     let catalog = Resource::new_blocking(move || actions.version(), |_| load_catalog());
@@ -98,7 +137,7 @@ pub fn AdminCatalogPage() -> impl IntoView {
                         let queues = options.queues.clone();
                         view! {
                         <h1>{t!(catalog.title)}</h1>
-                        <ErrorSummary error labels=field_labels() />
+                        <ErrorSummary error labels=field_labels() scope=error_scope />
                         <section class="card">
                             <h2>{t!(catalog.queues)}</h2>
                             <table class="data-table">
@@ -135,17 +174,17 @@ pub fn AdminCatalogPage() -> impl IntoView {
                             </table>
                             <h3>{t!(catalog.add_category)}</h3>
                             <ActionForm action=actions.create_category attr:class="inline-form wrap">
-                                <input type="text" name="slug" placeholder=t!(catalog.category_slug_placeholder) required aria-label=t!(catalog.slug) aria-describedby=described_by(category_error, "slug") aria-invalid=invalid(category_error, "slug") />
-                                <FieldError error=category_error name="slug" />
-                                <input type="text" name="name" placeholder=t!(catalog.name) required aria-label=t!(catalog.name) aria-describedby=described_by(category_error, "name") aria-invalid=invalid(category_error, "name") />
-                                <FieldError error=category_error name="name" />
-                                <fieldset class="kind-choices" aria-describedby=described_by(category_error, "queues")>
+                                <input type="text" name="slug" placeholder=t!(catalog.category_slug_placeholder) required aria-label=t!(catalog.slug) aria-describedby=described_by_in(category_error, NEW_CATEGORY, "slug") aria-invalid=invalid(category_error, "slug") />
+                                <FieldError error=category_error name="slug" scope=NEW_CATEGORY />
+                                <input type="text" name="name" placeholder=t!(catalog.name) required aria-label=t!(catalog.name) aria-describedby=described_by_in(category_error, NEW_CATEGORY, "name") aria-invalid=invalid(category_error, "name") />
+                                <FieldError error=category_error name="name" scope=NEW_CATEGORY />
+                                <fieldset class="kind-choices" aria-describedby=described_by_in(category_error, NEW_CATEGORY, "queues")>
                                     <legend>{t!(catalog.offered_in)}</legend>
                                     {queues.iter().map(|queue| view! {
                                         <label class="checkbox"><input type="checkbox" name="queues[]" value=queue.slug.clone() checked aria-invalid=invalid(category_error, "queues") />{queue.name.clone()}</label>
                                     }).collect_view()}
                                 </fieldset>
-                                <FieldError error=category_error name="queues" />
+                                <FieldError error=category_error name="queues" scope=NEW_CATEGORY />
                                 <button type="submit">{t!(catalog.add_category_button)}</button>
                             </ActionForm>
                         </section>
@@ -219,9 +258,13 @@ fn QueueCategoriesForm(
     }
 }
 
+/// One queue and its form; the reasons a refusal gives for this queue show
+/// at their fields (ids in the scope [`queue_scope`]).
 #[component]
 fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
     let edit_label = t!(catalog.edit_categories_of, queue = queue.name.clone());
+    let error = record_error(action_error(action.value()), queue.id);
+    let scope = queue_scope(queue.id);
     view! {
         <tr data-queue=queue.slug.clone()>
             <td>
@@ -231,9 +274,12 @@ fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
             <td>
                 <ActionForm action=action attr:class="inline-form wrap">
                     <input type="hidden" name="id" value=queue.id />
-                    <input type="text" name="name" value=queue.name.clone() required aria-label=t!(catalog.name) />
-                    <input type="color" name="color" value=queue.color.clone() aria-label=t!(catalog.colour) />
-                    <input type="number" name="open_ticket_limit" min="1" value=queue.open_ticket_limit.map(|limit| limit.to_string()).unwrap_or_default() aria-label=t!(catalog.limit_label) />
+                    <input type="text" name="name" value=queue.name.clone() required aria-label=t!(catalog.name) aria-describedby=described_by_in(error, scope.clone(), "name") aria-invalid=invalid(error, "name") />
+                    <FieldError error name="name" scope=scope.clone() />
+                    <input type="color" name="color" value=queue.color.clone() aria-label=t!(catalog.colour) aria-describedby=described_by_in(error, scope.clone(), "color") aria-invalid=invalid(error, "color") />
+                    <FieldError error name="color" scope=scope.clone() />
+                    <input type="number" name="open_ticket_limit" min="1" value=queue.open_ticket_limit.map(|limit| limit.to_string()).unwrap_or_default() aria-label=t!(catalog.limit_label) aria-describedby=described_by_in(error, scope.clone(), "open_ticket_limit") aria-invalid=invalid(error, "open_ticket_limit") />
+                    <FieldError error name="open_ticket_limit" scope=scope.clone() />
                     <label class="checkbox"><input type="checkbox" name="active" value="true" checked=queue.active />{t!(catalog.active)}</label>
                     <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
@@ -242,16 +288,23 @@ fn QueueRow(queue: Queue, action: ServerAction<UpdateQueue>) -> impl IntoView {
     }
 }
 
+/// One category, its form and its delete button; the reasons a refusal
+/// gives for this category show at their fields (ids in the scope
+/// [`category_scope`]), a refused deletion under its button.
 #[component]
 fn CategoryRow(category: Category, actions: CatalogActions) -> impl IntoView {
     let delete_question = t!(catalog.delete_question, name = category.name.clone()).to_string();
+    let error = record_error(action_error(actions.update_category.value()), category.id);
+    let delete_error = record_error(action_error(actions.delete_category.value()), category.id);
+    let scope = category_scope(category.id);
     view! {
         <tr data-category=category.slug.clone()>
             <td>{category.slug.clone()}</td>
             <td>
                 <ActionForm action=actions.update_category attr:class="inline-form wrap">
                     <input type="hidden" name="id" value=category.id />
-                    <input type="text" name="name" value=category.name.clone() required aria-label=t!(catalog.name) />
+                    <input type="text" name="name" value=category.name.clone() required aria-label=t!(catalog.name) aria-describedby=described_by_in(error, scope.clone(), "name") aria-invalid=invalid(error, "name") />
+                    <FieldError error name="name" scope=scope.clone() />
                     <label class="checkbox"><input type="checkbox" name="active" value="true" checked=category.active />{t!(catalog.active)}</label>
                     <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
@@ -265,6 +318,7 @@ fn CategoryRow(category: Category, actions: CatalogActions) -> impl IntoView {
                         confirm=t!(catalog.delete_confirm).to_string()
                     />
                 </ActionForm>
+                {move || delete_error.get().map(|error| view! { <p class="field-error" role="alert">{error.to_string()}</p> })}
             </td>
         </tr>
     }

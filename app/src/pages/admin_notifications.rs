@@ -7,7 +7,9 @@
 //! without JavaScript.
 
 use crate::components::format::FullTime;
-use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{
+    ConfirmSubmit, ErrorSummary, FieldError, FormError, action_error, described_by, invalid,
+};
 use crate::components::notification_preferences::{PreferenceTable, kind_name};
 use crate::domain::{DiscordWebhook, NotificationKind, OutboxChannel, OutboxItem, OutboxStatus, Queue};
 use crate::error::AppError;
@@ -261,7 +263,7 @@ fn AddWebhook(queues: Vec<Queue>, action: ServerAction<CreateDiscordWebhook>) ->
     let error = action_error(action.value());
     view! {
         <h3 id="webhook-form">{t!(setup.add_webhook)}</h3>
-        <FormError error />
+        <ErrorSummary error labels=webhook_labels() />
         <ActionForm action attr:class="stacked-form webhook-form">
             <WebhookFields queues webhook=None error />
             <div class="form-actions">
@@ -288,7 +290,7 @@ fn EditWebhook(
     let id = webhook.id;
     view! {
         <h3 id="webhook-form">{title}</h3>
-        <FormError error />
+        <ErrorSummary error labels=webhook_labels() />
         <ActionForm action attr:class="stacked-form webhook-form">
             <input type="hidden" name="id" value=id />
             <WebhookFields queues webhook=Some(webhook) error />
@@ -298,6 +300,16 @@ fn EditWebhook(
             </div>
         </ActionForm>
     }
+}
+
+/// A webhook form's fields, named for people (the error summary's links).
+fn webhook_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("queue", t!(ticket.queue)),
+        ("name", t!(setup.name)),
+        ("url", t!(setup.webhook_url)),
+        ("kinds", t!(setup.announces)),
+    ]
 }
 
 /// The fields of a webhook form, filled from `webhook` when editing, with the
@@ -320,7 +332,7 @@ fn WebhookFields(
     let active = webhook.as_ref().is_none_or(|webhook| webhook.active);
     view! {
         <label>{t!(ticket.queue)}
-            <select name="queue" required>
+            <select name="queue" required aria-describedby=described_by(error, "queue") aria-invalid=invalid(error, "queue")>
                 {queues.into_iter().map(|queue| {
                     let selected = current_queue.as_deref() == Some(queue.slug.as_str());
                     view! { <option value=queue.slug selected=selected>{queue.name}</option> }
@@ -337,11 +349,11 @@ fn WebhookFields(
             {editing.then(|| view! { <small>{t!(setup.keep_url)}</small> })}
         </label>
         <FieldError error name="url" />
-        <fieldset class="kind-choices">
+        <fieldset class="kind-choices" aria-describedby=described_by(error, "kinds")>
             <legend>{t!(setup.announces)}</legend>
             {NotificationKind::DISCORD.into_iter().map(|kind| view! {
                 <label class="checkbox">
-                    <input type="checkbox" name="kinds[]" value=kind.as_str() checked=kinds.contains(&kind) />
+                    <input type="checkbox" name="kinds[]" value=kind.as_str() checked=kinds.contains(&kind) aria-invalid=invalid(error, "kinds") />
                     {kind_name(kind)}
                 </label>
             }).collect_view()}

@@ -2,8 +2,9 @@
 //! someone's two-factor authentication.
 
 use crate::components::format::FullTime;
-use crate::components::forms::action_error;
+use crate::components::forms::{ErrorSummary, FieldError, action_error, described_by_in, invalid, record_error};
 use crate::domain::{Role, User};
+use crate::error::AppError;
 use crate::functions::accounts::{SetUserRole, list_users};
 use crate::functions::two_factor::ResetTwoFactor;
 use crate::pages::errors::ErrorPage;
@@ -40,12 +41,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 <input type="search" name="q" value=search() placeholder=t!(admin_users.search_placeholder) aria-label=t!(admin_users.search_label) />
                                 <button type="submit">{t!(admin_users.search)}</button>
                             </form>
-                            {move || role_error.get().map(|error| view! {
-                                <p class="form-error" role="alert">{error.field_error("role").unwrap_or_else(|| error.to_string())}</p>
-                            })}
-                            {move || reset_error.get().map(|error| view! {
-                                <p class="form-error" role="alert">{error.field_error("user_id").unwrap_or_else(|| error.to_string())}</p>
-                            })}
+                            // Each reason also shows in its user's row, where the summary links.
+                            <ErrorSummary error=role_error labels=vec![("role", t!(admin_users.role))] scope=row_scope(role_error) />
+                            <ErrorSummary error=reset_error labels=vec![("user_id", t!(admin_users.two_factor))] scope=row_scope(reset_error) />
                             {move || reset.value().get().and_then(Result::ok).map(|user| view! {
                                 <p class="notice" role="status">{t!(admin_users.two_factor_reset_done, name = user.username)}</p>
                             })}
@@ -54,7 +52,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 <tbody>
                                     {page.users.into_iter().map(|user| {
                                         let two_factor = page.two_factor_user_ids.contains(&user.id);
-                                        view! { <UserRow user set_role two_factor reset /> }
+                                        view! { <UserRow user set_role role_error two_factor reset reset_error /> }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -69,13 +67,33 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
+/// The form scope of user `id`'s row: `user-7` (see [`crate::components::forms::error_id_in`]).
+fn scope_of(id: i64) -> String {
+    format!("user-{id}")
+}
+
+/// The scope of the row whose form `error` refused, for the page's summary.
+fn row_scope(error: Signal<Option<AppError>>) -> Signal<String> {
+    Signal::derive(move || error.get().and_then(|error| error.record()).map(scope_of).unwrap_or_default())
+}
+
+/// One user: the role and its form, the two-factor state and its reset;
+/// `role_error` and `reset_error` are the page's, shown here when they
+/// name this user.
 #[component]
 fn UserRow(
     user: User,
     set_role: ServerAction<SetUserRole>,
+    role_error: Signal<Option<AppError>>,
     two_factor: bool,
     reset: ServerAction<ResetTwoFactor>,
+    reset_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let scope = scope_of(user.id);
+    let role_error = record_error(role_error, user.id);
+    let reset_error = record_error(reset_error, user.id);
+    let role_described_by = described_by_in(role_error, scope.clone(), "role");
+    let reset_described_by = described_by_in(reset_error, scope.clone(), "user_id");
     let current = user.role;
     let role_label = t!(admin_users.role_of, name = user.username.clone());
     let reset_label = t!(admin_users.two_factor_reset_of, name = user.username.clone());
@@ -88,13 +106,14 @@ fn UserRow(
             <td>
                 <ActionForm action=set_role attr:class="inline-form">
                     <input type="hidden" name="user_id" value=user.id />
-                    <select name="role" aria-label=role_label>
+                    <select name="role" aria-label=role_label aria-describedby=role_described_by aria-invalid=invalid(role_error, "role")>
                         {Role::ALL.into_iter().map(|role| view! {
                             <option value=role.as_str() selected=role == current>{role.label()}</option>
                         }).collect_view()}
                     </select>
                     <button type="submit">{t!(common.save)}</button>
                 </ActionForm>
+                <FieldError error=role_error name="role" scope=scope.clone() />
             </td>
             <td data-testid="two-factor">
                 {if two_factor {
@@ -102,8 +121,9 @@ fn UserRow(
                         {t!(admin_users.two_factor_on)}" "
                         <ActionForm action=reset attr:class="inline-form">
                             <input type="hidden" name="user_id" value=user.id />
-                            <button type="submit" class="secondary" aria-label=reset_label>{t!(admin_users.two_factor_reset)}</button>
+                            <button type="submit" class="secondary" aria-label=reset_label aria-describedby=reset_described_by>{t!(admin_users.two_factor_reset)}</button>
                         </ActionForm>
+                        <FieldError error=reset_error name="user_id" scope=scope.clone() />
                     }.into_any()
                 } else {
                     view! { {t!(admin_users.two_factor_off)} }.into_any()

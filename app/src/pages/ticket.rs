@@ -3,7 +3,7 @@
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
 use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words};
-use crate::components::forms::{ConfirmSubmit, FieldError, FormError, action_error, described_by, invalid};
+use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::{
     Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
@@ -207,11 +207,13 @@ fn TicketView(
                 </p>
                 <TicketPresence ticket_id />
             </header>
-            {move || page_error.get().map(|error| view! {
-                <p class="form-error" role="alert">
-                    {error.fields().into_values().next().map(|reason| format!("{error} ({reason})")).unwrap_or_else(|| error.to_string())}
-                </p>
-            })}
+            // The side panel's forms: each reason also at its field there.
+            <ErrorSummary error=page_error labels=vec![
+                ("status", t!(ticket.status)),
+                ("priority", t!(ticket.priority)),
+                ("category", t!(ticket.category)),
+                ("agent_id", t!(ticket.assignee)),
+            ] />
             <div class="ticket-layout">
                 <section class="conversation" aria-label=t!(ticket.conversation)>
                     <div class="message description">
@@ -401,6 +403,7 @@ fn ReplyForm(
             // with a new one. The server's key stays in the hydrated page.
             let submission = new_submission_key();
             view! {
+                <ErrorSummary error labels=vec![("body", t!(ticket.your_message))] />
                 <ActionForm
                     action=action
                     attr:class=move || if typing.internal.get() { "stacked-form reply-form composing-note" } else { "stacked-form reply-form" }
@@ -418,7 +421,6 @@ fn ReplyForm(
                         </textarea>
                     </label>
                     <FieldError error name="body" />
-                    <FormError error />
                     <div class="form-actions">
                         {if staff {
                             view! {
@@ -507,6 +509,8 @@ fn StaffControls(
         options.categories.retain(|candidate| candidate.slug == current_category || offered.contains(&candidate.slug));
     }
     let escalate_error = action_error(actions.escalate.value());
+    // The page's summary lists these forms' reasons; each also shows at its field.
+    let error = actions.error();
     let statuses: Vec<Status> = Status::ALL
         .iter()
         .copied()
@@ -542,31 +546,34 @@ fn StaffControls(
             <ActionForm action=actions.status attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
                 <label>{t!(ticket.status)}
-                    <select name="status" prop:value=move || status.get().as_str()>
+                    <select name="status" prop:value=move || status.get().as_str() aria-describedby=described_by(error, "status") aria-invalid=invalid(error, "status")>
                         {statuses.into_iter().map(|candidate| view! {
                             <option value=candidate.as_str() selected=move || candidate == status.get()>{candidate.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
+                <FieldError error name="status" />
                 <button type="submit">{t!(ticket.set_status)}</button>
             </ActionForm>
             <ActionForm action=actions.update attr:class="control-form">
                 <input type="hidden" name="key" value=key() />
                 <label>{t!(ticket.priority)}
-                    <select name="priority" prop:value=move || priority.get().as_str()>
+                    <select name="priority" prop:value=move || priority.get().as_str() aria-describedby=described_by(error, "priority") aria-invalid=invalid(error, "priority")>
                         {Priority::ALL.iter().map(|candidate| view! {
                             <option value=candidate.as_str() selected=move || *candidate == priority.get()>{candidate.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <label>{t!(ticket.category)}
-                    <select name="category" prop:value=move || category.get()>
+                    <select name="category" prop:value=move || category.get() aria-describedby=described_by(error, "category") aria-invalid=invalid(error, "category")>
                         {options.categories.into_iter().map(|candidate| {
                             let slug = candidate.slug.clone();
                             view! { <option value=candidate.slug selected=move || category.with(|category| *category == slug)>{candidate.name}</option> }
                         }).collect_view()}
                     </select>
                 </label>
+                <FieldError error name="priority" />
+                <FieldError error name="category" />
                 <button type="submit">{t!(common.save)}</button>
             </ActionForm>
             {if user.role == Role::Admin {
@@ -574,13 +581,14 @@ fn StaffControls(
                     <ActionForm action=actions.assign attr:class="control-form">
                         <input type="hidden" name="key" value=key() />
                         <label>{t!(ticket.assignee)}
-                            <select name="agent_id" prop:value=move || assignee_id.get().map(|id| id.to_string()).unwrap_or_default()>
+                            <select name="agent_id" prop:value=move || assignee_id.get().map(|id| id.to_string()).unwrap_or_default() aria-describedby=described_by(error, "agent_id") aria-invalid=invalid(error, "agent_id")>
                                 <option value="" selected=move || assignee_id.get().is_none()>{t!(ticket.unassigned)}</option>
                                 {options.agents.into_iter().map(|agent| view! {
                                     <option value=agent.id selected=move || assignee_id.get() == Some(agent.id)>{agent.username}</option>
                                 }).collect_view()}
                             </select>
                         </label>
+                        <FieldError error name="agent_id" />
                         <button type="submit">{t!(ticket.assign)}</button>
                     </ActionForm>
                 }.into_any()

@@ -122,12 +122,12 @@ pub async fn register(pool: &PgPool, input: &Registration) -> Result<User, AppEr
     let taken = taken_names(pool, username, email).await?;
     let input = match checked {
         Ok(input) if taken.is_empty() => input,
-        Ok(_) => return Err(AppError::Conflict { message: t!(errors.validation).into(), fields: taken }),
-        Err(AppError::Validation { message, mut fields }) => {
+        Ok(_) => return Err(AppError::Conflict { message: t!(errors.validation).into(), fields: taken, record: None }),
+        Err(AppError::Validation { message, mut fields, record }) => {
             for (field, reason) in taken {
                 fields.entry(field).or_insert(reason);
             }
-            return Err(AppError::Validation { message, fields });
+            return Err(AppError::Validation { message, fields, record });
         }
         Err(error) => return Err(error),
     };

@@ -413,7 +413,7 @@ pub async fn delete_category(pool: &PgPool, caller: &Caller, id: i64) -> Result<
         Ok(done) if done.rows_affected() == 0 => Err(AppError::not_found("category")),
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-            Err(AppError::Conflict { message: t!(errors.category_in_use).into(), fields: Default::default() })
+            Err(AppError::conflict(t!(errors.category_in_use)))
         }
         Err(error) => Err(error.into()),
     }

@@ -248,7 +248,7 @@ async fn insert_ticket(
             if allocated.is_none() {
                 fields.insert("queue".into(), t!(field.queue_unavailable).into());
             }
-            return Err(AppError::Validation { message: t!(errors.validation).into(), fields });
+            return Err(AppError::Validation { message: t!(errors.validation).into(), fields, record: None });
         }
     };
     let (queue_id, number) = (allocated.id, allocated.number);
@@ -324,6 +324,7 @@ async fn check_open_ticket_limit(
             references = references
         ),
         fields,
+        record: None,
     })
 }
 

@@ -570,7 +570,7 @@ async fn replace_recovery_codes(transaction: &mut sqlx::PgConnection, user_id: i
 
 /// A 409 with `message` and no field.
 fn conflict(message: impl Into<String>) -> AppError {
-    AppError::Conflict { message: message.into(), fields: FieldErrors::new() }
+    AppError::conflict(message)
 }
 
 /// Checks a code field: required, at most [`CODE_MAX_CHARS`], no control characters.

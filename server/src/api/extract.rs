@@ -80,6 +80,7 @@ where
             Err(JsonRejection::JsonDataError(error)) => Err(ApiError(AppError::Validation {
                 message: t!(errors.json_shape, detail = error.body_text()),
                 fields: Default::default(),
+                record: None,
             })
             .into_response()),
             Err(rejection) => {
