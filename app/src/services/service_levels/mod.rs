@@ -381,7 +381,7 @@ pub async fn delete_calendar(pool: &PgPool, caller: &Caller, id: i64) -> Result<
         Ok(done) if done.rows_affected() == 0 => Err(AppError::not_found("business calendar")),
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-            Err(AppError::Conflict { message: t!(errors.calendar_in_use).into(), fields: Default::default() })
+            Err(AppError::conflict(t!(errors.calendar_in_use)))
         }
         Err(error) => Err(error.into()),
     }
