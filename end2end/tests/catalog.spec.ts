@@ -26,13 +26,10 @@ test('a refused new queue shows each reason at its field, and the summary links 
 test('deleting a category asks first, then removes it', async ({ page }) => {
   // Issue 14, item 8: "Delete" used to act at once.
   await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  const queue = await freshQueue(page);
   await visit(page, '/admin/catalog');
   const slug = `unused_${Date.now()}`;
-  const name = `Unused ${Date.now()}`;
-  const form = page.locator('form').filter({ has: page.getByRole('button', { name: t('catalog.add_category_button') }) });
-  await form.locator('input[name=slug]').fill(slug);
-  await form.locator('input[name=name]').fill(name);
-  await form.getByRole('button', { name: t('catalog.add_category_button') }).click();
+  await addCategory(page, slug, `Unused ${Date.now()}`, queue.slug);
   const row = page.locator(`tr[data-category="${slug}"]`);
   await expect(row).toHaveCount(1);
 
@@ -41,6 +38,22 @@ test('deleting a category asks first, then removes it', async ({ page }) => {
   await visit(page, '/admin/catalog');
   await expect(page.locator(`tr[data-category="${slug}"]`)).toHaveCount(0);
 });
+
+/**
+ * Adds a category from the catalogue page (already open) and offers it in
+ * `queueSlug` only: the form checks every queue, and a category in the demo
+ * queues would show in other tests' forms and screenshots running meanwhile.
+ */
+async function addCategory(page: Page, slug: string, name: string, queueSlug: string): Promise<void> {
+  const form = page.locator('form').filter({ has: page.getByRole('button', { name: t('catalog.add_category_button') }) });
+  await form.locator('input[name=slug]').fill(slug);
+  await form.locator('input[name=name]').fill(name);
+  await form.locator('input[name="queues[]"]').evaluateAll((boxes, only) => {
+    for (const box of boxes as HTMLInputElement[]) box.checked = box.value === only;
+  }, queueSlug);
+  await expect(form.locator('input[name="queues[]"]:checked')).toHaveCount(1);
+  await form.getByRole('button', { name: t('catalog.add_category_button') }).click();
+}
 
 /** Creates a queue of its own for one test (others share the demo queues); returns its slug and name. */
 async function freshQueue(page: Page): Promise<{ slug: string; name: string }> {
@@ -123,12 +136,10 @@ test("a refused queue row shows the reason at that queue's field, and the summar
 
 test("a refused category row shows the reason at that category's field, and the summary links to it", async ({ page }) => {
   await logIn(page, DEMO.admin.login, DEMO.admin.password);
+  const queue = await freshQueue(page);
   await visit(page, '/admin/catalog');
   const slug = `renamed_${Date.now()}`;
-  const form = page.locator('form').filter({ has: page.getByRole('button', { name: t('catalog.add_category_button') }) });
-  await form.locator('input[name=slug]').fill(slug);
-  await form.locator('input[name=name]').fill(`Renamed ${Date.now()}`);
-  await form.getByRole('button', { name: t('catalog.add_category_button') }).click();
+  await addCategory(page, slug, `Renamed ${Date.now()}`, queue.slug);
   const row = page.locator(`tr[data-category="${slug}"]`);
   await expect(row).toHaveCount(1);
   await waitForHydration(page);

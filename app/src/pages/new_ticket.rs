@@ -266,13 +266,12 @@ fn LimitNotices(limits: Vec<LimitReached>, queue: RwSignal<String>, hydrated: Rw
             {limits.into_iter().map(|limit| {
                 let slug = limit.queue.clone();
                 let hidden = move || hydrated.get() && queue.with(|queue| *queue != slug);
-                let count = limit.references.len();
                 let links = limit.references.into_iter().enumerate().map(|(index, reference)| view! {
                     {(index > 0).then_some(", ")}
                     <a href=format!("/tickets/{reference}")>{reference.clone()}</a>
                 }).collect_view();
                 view! {
-                    <div class="notice warning limit-reached" data-queue=limit.queue hidden=hidden data-open=count>
+                    <div class="notice warning limit-reached" data-queue=limit.queue hidden=hidden>
                         <p>{t!(new_ticket.limit_reached, count = limit.limit, queue = limit.queue_name)}" "{links}</p>
                         <p>{t!(new_ticket.follow_up_there)}</p>
                     </div>
