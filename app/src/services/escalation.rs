@@ -257,7 +257,7 @@ pub(crate) async fn step(
 /// escalated or closed already (the claim is kept: the rule is spent).
 ///
 /// Errors: [`AppError::Internal`] when the database fails.
-pub async fn escalate_by_rule(
+pub(crate) async fn escalate_by_rule(
     transaction: &mut PgConnection,
     ticket_id: i64,
     rule: EscalationRule,
