@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod escalation;
 pub mod service_levels;
 
 /// What a user may do: `requester` (own tickets), `agent` (works all tickets),
@@ -478,6 +479,12 @@ pub enum TicketChange {
         /// requester sees it ([`TicketChange::as_seen_by`]).
         #[serde(default, skip_serializing_if = "String::is_empty")]
         reason: String,
+        /// The automatic rule that escalated it (issue 15: the actor is then
+        /// the system); `None`, and absent from the JSON, for a person's
+        /// escalation and for rows written before automatic escalation.
+        /// Staff only, like the reason.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<escalation::EscalationRule>,
     },
     /// A resolved or closed ticket was opened again; `reason` as for `StatusChanged`.
     Reopened {
@@ -540,7 +547,7 @@ impl TicketChange {
             return self;
         }
         match self {
-            TicketChange::Escalated { from, .. } => TicketChange::Escalated { from, reason: String::new() },
+            TicketChange::Escalated { from, .. } => TicketChange::Escalated { from, reason: String::new(), rule: None },
             // Nothing else carries words staff typed: status reasons are the
             // system's ("requester replied"), message text stays in `messages`.
             change @ (TicketChange::Created { .. }
@@ -1423,11 +1430,31 @@ mod tests {
             (json!({"action": "note_added", "data": {"message_id": 13}}), TicketChange::NoteAdded { message_id: 13 }),
             (
                 json!({"action": "escalated", "data": {"from": "open", "reason": "Needs the billing team."}}),
-                TicketChange::Escalated { from: Some(Status::Open), reason: "Needs the billing team.".into() },
+                TicketChange::Escalated {
+                    from: Some(Status::Open),
+                    reason: "Needs the billing team.".into(),
+                    rule: None,
+                },
             ),
             (
                 json!({"action": "escalated", "data": {"reason": "slow"}}),
-                TicketChange::Escalated { from: None, reason: "slow".into() },
+                TicketChange::Escalated { from: None, reason: "slow".into(), rule: None },
+            ),
+            (
+                json!({"action": "escalated", "data": {"from": "open", "reason": "Open 48 h", "rule": "unanswered"}}),
+                TicketChange::Escalated {
+                    from: Some(Status::Open),
+                    reason: "Open 48 h".into(),
+                    rule: Some(escalation::EscalationRule::Unanswered),
+                },
+            ),
+            (
+                json!({"action": "escalated", "data": {"from": "open", "reason": "Urgent", "rule": "urgent_unassigned"}}),
+                TicketChange::Escalated {
+                    from: Some(Status::Open),
+                    reason: "Urgent".into(),
+                    rule: Some(escalation::EscalationRule::UrgentUnassigned),
+                },
             ),
         ]
     }
@@ -1473,6 +1500,22 @@ mod tests {
         });
         assert_eq!(serde_json::to_value(&live).unwrap(), json);
         assert_eq!(serde_json::from_value::<LiveTicketEvent>(json).unwrap(), live);
+    }
+
+    #[test]
+    fn requesters_see_an_automatic_escalation_without_its_rule_or_reason() {
+        let change = TicketChange::Escalated {
+            from: Some(Status::Open),
+            reason: "Open 48 h".into(),
+            rule: Some(escalation::EscalationRule::UrgentUnassigned),
+        };
+        assert_eq!(change.clone().as_seen_by(Role::Agent), change);
+        assert_eq!(change.clone().as_seen_by(Role::Admin), change);
+        assert_eq!(change.as_seen_by(Role::Requester).data(), serde_json::json!({"from": "open"}));
+        assert!(
+            TicketChange::from_stored("escalated", serde_json::json!({"reason": "x", "rule": "moon_phase"})).is_err(),
+            "an unknown rule does not read as a person's escalation"
+        );
     }
 
     #[test]

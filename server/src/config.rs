@@ -140,6 +140,11 @@ pub struct ServeArgs {
     /// The desk's time zone (IANA name) for users who chose none.
     #[arg(long, env = "GUICHET_TIME_ZONE", default_value = app::i18n::DEFAULT_TIME_ZONE)]
     pub time_zone: String,
+    /// Seconds between two passes of the jobs worker, which runs the timed
+    /// rules (automatic escalation), 1 to 86,400 (a day).
+    #[arg(long, env = "GUICHET_JOBS_INTERVAL_SECONDS", default_value_t = app::services::jobs::DEFAULT_INTERVAL.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub jobs_interval_seconds: u64,
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`127.0.0.1`, a /32 or /128).
@@ -185,6 +190,11 @@ impl ServeArgs {
             anyhow::bail!("GUICHET_REQUIRE_2FA_FOR needs GUICHET_SECRET_KEY: two-factor secrets are sealed with it");
         }
         Ok(Some(requirement))
+    }
+
+    /// The time between two passes of the jobs worker (`GUICHET_JOBS_INTERVAL_SECONDS`).
+    pub fn jobs_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.jobs_interval_seconds.max(1))
     }
 
     /// The desk's defaults from `GUICHET_DEFAULT_LANGUAGE` and `GUICHET_TIME_ZONE`.
@@ -256,6 +266,23 @@ mod tests {
         let parsed = Cli::try_parse_from(["guichet", "serve", "--secret-key", "key-4f1c9e"]).unwrap();
         let Some(Command::Serve(parsed)) = parsed.command else { panic!("serve") };
         assert_eq!(parsed.secret_key.as_deref(), Some("key-4f1c9e"));
+    }
+
+    #[test]
+    fn the_jobs_interval_defaults_to_thirty_seconds_and_refuses_zero() {
+        let serve = |arguments: &[&str]| {
+            let mut all = vec!["guichet", "serve"];
+            all.extend_from_slice(arguments);
+            Cli::try_parse_from(all).map(|cli| match cli.command {
+                Some(Command::Serve(serve)) => serve.jobs_interval(),
+                _ => panic!("serve"),
+            })
+        };
+        assert_eq!(serve(&[]).unwrap(), app::services::jobs::DEFAULT_INTERVAL);
+        assert_eq!(serve(&["--jobs-interval-seconds", "5"]).unwrap(), std::time::Duration::from_secs(5));
+        for refused in ["0", "-1", "1.5", "86401", "soon"] {
+            assert!(serve(&["--jobs-interval-seconds", refused]).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -144,6 +144,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // instances may run one each.
     let _worker = Worker::spawn(pool.clone(), settings.clone(), WorkerOptions::default())
         .map_err(|error| anyhow::anyhow!("notification worker: {error}"))?;
+    // Runs the timed rules (automatic escalation); any number of instances
+    // may run one each: due rows are claimed FOR UPDATE SKIP LOCKED.
+    let _jobs = app::services::jobs::spawn(pool.clone(), args.jobs_interval());
     let state = AppState {
         leptos_options,
         context: ServerContext { pool, settings, live: live.clone(), stats_cache: Default::default() },

@@ -490,6 +490,12 @@ fn service_level_cases() -> Vec<Case> {
             ],
         ),
         case(Target::Function("delete_sla_policy"), json!({"id": "999"}), &["id"]),
+        // Automatic escalation (services/escalation.rs): numbers or null only.
+        case(
+            Target::Rest("PUT", "/admin/escalation-rules"),
+            json!({"unanswered_hours": 48, "urgent_unassigned_hours": 2, "low_rating_below": 3}),
+            &["unanswered_hours", "urgent_unassigned_hours", "low_rating_below"],
+        ),
     ]
 }
 

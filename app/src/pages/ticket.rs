@@ -627,6 +627,9 @@ fn TimelineEntry(event: TicketEvent) -> impl IntoView {
         TicketChange::Unassigned { .. } => t!(timeline.unassigned).to_string(),
         TicketChange::Replied { .. } => t!(timeline.replied).to_string(),
         TicketChange::NoteAdded { .. } => t!(timeline.note_added).to_string(),
+        // A rule's escalation is told in the viewer's language (its reason
+        // is in the desk's, for the notifications).
+        TicketChange::Escalated { rule: Some(rule), .. } => t!(timeline.escalated_by_rule, rule = rule.label()),
         // Requesters get it without the reason (staff only).
         TicketChange::Escalated { reason, .. } if reason.is_empty() => {
             t!(timeline.escalated_without_reason).to_string()

@@ -4,7 +4,7 @@
 use crate::domain::{
     Assignment, DiscordIdentity, Escalation, LimitReached, Message, MessageKind, NewMessage, NewTicket, Priority, Role,
     Status, StatusChange, Ticket, TicketChange, TicketDetail, TicketEdit, TicketEvent, TicketSource, User,
-    UserReference, reference,
+    UserReference, escalation::EscalationRule, reference,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::services::{Caller, events, text, transaction};
@@ -907,13 +907,59 @@ async fn escalate_in(
     let ticket = visible_ticket(transaction, caller, key, true).await?;
     caller.staff()?;
     AppError::check(fields.clone())?;
+    record_escalation(transaction, &ticket, Some(user.id), reason, None).await?;
+    load_ticket(transaction, ticket.id).await
+}
+
+/// Escalates ticket `ticket_id` as the system, for automatic `rule` (issue
+/// 15, item 3, from the AfrikMode seed), with `reason` (the rule's words,
+/// in the desk's language): the same change as a person's [`escalate`]
+/// ([`record_escalation`]: status `escalated`, an `escalated` event, its
+/// notifications), with no actor and the rule in the event's data. Run by
+/// `services::escalation` in the transaction that claimed the ticket
+/// (locked `FOR UPDATE`); returns the event's id, or `None` (nothing
+/// written) when the ticket is already escalated (never twice in a row)
+/// or closed (as for a person).
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+pub(crate) async fn escalate_automatically(
+    transaction: &mut PgConnection,
+    ticket_id: i64,
+    rule: EscalationRule,
+    reason: &str,
+) -> Result<Option<i64>, AppError> {
+    // Usually locked by the claim already; a caller that did not claim (a
+    // rating) gets the lock here, as a person's escalation does.
+    sqlx::query_scalar!("select id from tickets where id = $1 for update", ticket_id)
+        .fetch_one(&mut *transaction)
+        .await?;
+    let ticket = load_ticket(transaction, ticket_id).await?;
+    if matches!(ticket.status, Status::Escalated | Status::Closed) {
+        return Ok(None);
+    }
+    record_escalation(transaction, &ticket, None, reason, Some(rule)).await.map(Some)
+}
+
+/// The one escalation, a person's ([`escalate`]) or a rule's
+/// ([`escalate_automatically`]): `ticket` (locked by the caller's
+/// transaction) becomes `escalated`, and an `escalated` event by `actor_id`
+/// (`None`: the system) keeps its former status, `reason` and `rule`;
+/// recording it notifies the admins. Returns the event's id.
+///
+/// Errors: 422 for a closed ticket; [`AppError::Internal`] when the database fails.
+async fn record_escalation(
+    transaction: &mut PgConnection,
+    ticket: &Ticket,
+    actor_id: Option<i64>,
+    reason: &str,
+    rule: Option<EscalationRule>,
+) -> Result<i64, AppError> {
     if ticket.status == Status::Closed {
         return Err(AppError::field("reason", t!(field.escalate_closed)));
     }
     sqlx::query!("update tickets set status = 'escalated', updated_at = now() where id = $1", ticket.id)
         .execute(&mut *transaction)
         .await?;
-    let change = TicketChange::Escalated { from: Some(ticket.status), reason: reason.to_string() };
-    events::record(transaction, ticket.id, Some(user.id), &change).await?;
-    load_ticket(transaction, ticket.id).await
+    let change = TicketChange::Escalated { from: Some(ticket.status), reason: reason.to_string(), rule };
+    events::record(transaction, ticket.id, actor_id, &change).await
 }

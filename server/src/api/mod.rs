@@ -4,6 +4,7 @@
 
 mod accounts;
 mod catalog;
+mod escalation;
 mod extract;
 mod live;
 mod notifications;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
         .merge(catalog::router())
+        .merge(escalation::router())
         .merge(tickets::router())
         .merge(live::router())
         .merge(notifications::router())

@@ -307,7 +307,10 @@ pub fn toast_text(event: &LiveTicketEvent) -> String {
             t!(toast.assigned, reference = reference, actor = actor, name = to.username.clone())
         }
         TicketChange::Unassigned { .. } => t!(toast.unassigned, reference = reference, actor = actor),
-        TicketChange::Escalated { .. } => t!(toast.escalated, reference = reference, actor = actor),
+        TicketChange::Escalated { rule: Some(rule), .. } => {
+            t!(toast.escalated_by_rule, reference = reference, rule = rule.label())
+        }
+        TicketChange::Escalated { rule: None, .. } => t!(toast.escalated, reference = reference, actor = actor),
         TicketChange::Reopened { .. } => t!(toast.reopened, reference = reference, actor = actor),
     }
 }
@@ -397,9 +400,26 @@ mod tests {
             change: TicketChange::StatusChanged { from: Status::Open, to: Status::InProgress, reason: None },
             ..event.clone()
         };
+        let automatic = LiveTicketEvent {
+            change: TicketChange::Escalated {
+                from: Some(Status::Open),
+                reason: "Open for more than 48 h".into(),
+                rule: Some(crate::domain::escalation::EscalationRule::Unanswered),
+            },
+            actor: None,
+            ..event.clone()
+        };
         #[cfg(feature = "ssr")]
         {
             use crate::i18n::{Language, request::in_language};
+            assert_eq!(
+                in_language(Language::en, || toast_text(&automatic)),
+                "SUP-0042: escalated automatically (no reply from an agent in time)"
+            );
+            assert_eq!(
+                in_language(Language::fr, || toast_text(&automatic)),
+                "SUP-0042 : escaladé automatiquement (pas de réponse d'un agent dans le délai)"
+            );
             assert_eq!(in_language(Language::en, || toast_text(&event)), "SUP-0042: new reply from alice");
             assert_eq!(
                 in_language(Language::en, || toast_text(&status)),
@@ -412,7 +432,7 @@ mod tests {
             );
         }
         #[cfg(not(feature = "ssr"))]
-        let _ = (event, status);
+        let _ = (event, status, automatic);
     }
 
     #[test]
