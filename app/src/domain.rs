@@ -493,6 +493,16 @@ pub enum TicketChange {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The jobs worker's SLA rule (issue 15; the actor is the system): the
+    /// ticket's `target` clock of `policy` (its name) has used the warning
+    /// share of its business time (`GUICHET_SLA_WARNING_PERCENT`, 80 % by
+    /// default) and is due at `due_at` (UTC). Staff only; once per target
+    /// per ticket.
+    SlaWarning { target: service_levels::SlaTarget, policy: String, due_at: DateTime<Utc> },
+    /// The jobs worker's SLA rule: the `target` clock of `policy` passed
+    /// its due time `due_at` (UTC) with its goal not met. Staff only; once
+    /// per target per ticket.
+    SlaBreached { target: service_levels::SlaTarget, policy: String, due_at: DateTime<Utc> },
 }
 
 /// Who may see a ticket event, besides the right to see the ticket itself:
@@ -523,7 +533,9 @@ impl TicketChange {
     /// internal notes).
     pub fn audience(&self) -> Audience {
         match self {
-            TicketChange::NoteAdded { .. } => Audience::Staff,
+            TicketChange::NoteAdded { .. } | TicketChange::SlaWarning { .. } | TicketChange::SlaBreached { .. } => {
+                Audience::Staff
+            }
             TicketChange::Created { .. }
             | TicketChange::StatusChanged { .. }
             | TicketChange::PriorityChanged { .. }
@@ -558,7 +570,47 @@ impl TicketChange {
             | TicketChange::Unassigned { .. }
             | TicketChange::Replied { .. }
             | TicketChange::NoteAdded { .. }
-            | TicketChange::Reopened { .. }) => change,
+            | TicketChange::Reopened { .. }
+            | TicketChange::SlaWarning { .. }
+            | TicketChange::SlaBreached { .. }) => change,
+        }
+    }
+
+    /// The ticket's status once this change is made, when the change sets
+    /// it: what an SLA clock reads of a ticket's history (issue 15).
+    pub fn status_after(&self) -> Option<Status> {
+        match self {
+            TicketChange::Created { status, .. } => Some(*status),
+            TicketChange::StatusChanged { to, .. } | TicketChange::Reopened { to, .. } => Some(*to),
+            TicketChange::Escalated { .. } => Some(Status::Escalated),
+            TicketChange::PriorityChanged { .. }
+            | TicketChange::CategoryChanged { .. }
+            | TicketChange::Assigned { .. }
+            | TicketChange::Unassigned { .. }
+            | TicketChange::Replied { .. }
+            | TicketChange::NoteAdded { .. }
+            | TicketChange::SlaWarning { .. }
+            | TicketChange::SlaBreached { .. } => None,
+        }
+    }
+
+    /// Whether this change may move the ticket's SLA due times or goals: a
+    /// status (pause, stop, reopen), the priority (another policy may
+    /// apply), or a reply (the first response). The jobs worker then looks
+    /// at the ticket again at its next pass (`tickets.sla_checks_at`).
+    pub fn moves_service_levels(&self) -> bool {
+        match self {
+            TicketChange::PriorityChanged { .. } | TicketChange::Replied { .. } => true,
+            TicketChange::CategoryChanged { .. }
+            | TicketChange::Assigned { .. }
+            | TicketChange::Unassigned { .. }
+            | TicketChange::NoteAdded { .. }
+            | TicketChange::SlaWarning { .. }
+            | TicketChange::SlaBreached { .. } => false,
+            TicketChange::Created { .. }
+            | TicketChange::StatusChanged { .. }
+            | TicketChange::Reopened { .. }
+            | TicketChange::Escalated { .. } => true,
         }
     }
 
@@ -575,6 +627,8 @@ impl TicketChange {
             TicketChange::NoteAdded { .. } => "note_added",
             TicketChange::Escalated { .. } => "escalated",
             TicketChange::Reopened { .. } => "reopened",
+            TicketChange::SlaWarning { .. } => "sla_warning",
+            TicketChange::SlaBreached { .. } => "sla_breached",
         }
     }
 
@@ -605,6 +659,10 @@ pub struct TicketDetail {
     /// on a Discord community's server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_discord: Option<DiscordIdentity>,
+    /// The ticket's service level, for agents and admins when an SLA policy
+    /// applies to it (issue 15); absent for requesters and when none applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<service_levels::TicketSla>,
 }
 
 /// A Discord account as a user gave it at registration: the name shown on
@@ -1164,11 +1222,15 @@ pub enum NotificationKind {
     TicketClosed,
     /// Escalated: to the admins.
     TicketEscalated,
+    /// An SLA clock is near its due time (issue 15): to the assignee, else every agent.
+    SlaWarning,
+    /// An SLA clock passed its due time: to the assignee, else every agent, and the admins.
+    SlaBreached,
 }
 
 impl NotificationKind {
     /// Every kind, in a ticket's life order.
-    pub const ALL: [NotificationKind; 7] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::TicketCreated,
         NotificationKind::TicketAssigned,
         NotificationKind::AgentReplied,
@@ -1176,6 +1238,8 @@ impl NotificationKind {
         NotificationKind::TicketResolved,
         NotificationKind::TicketClosed,
         NotificationKind::TicketEscalated,
+        NotificationKind::SlaWarning,
+        NotificationKind::SlaBreached,
     ];
 
     /// The kinds a Discord webhook may announce (from the issue).
@@ -1196,7 +1260,10 @@ impl NotificationKind {
             | NotificationKind::AgentReplied
             | NotificationKind::TicketResolved
             | NotificationKind::TicketClosed => true,
-            NotificationKind::TicketAssigned | NotificationKind::RequesterReplied => role.is_staff(),
+            NotificationKind::TicketAssigned
+            | NotificationKind::RequesterReplied
+            | NotificationKind::SlaWarning
+            | NotificationKind::SlaBreached => role.is_staff(),
             NotificationKind::TicketEscalated => role == Role::Admin,
         }
     }
@@ -1211,6 +1278,8 @@ impl NotificationKind {
             NotificationKind::TicketResolved => "ticket_resolved",
             NotificationKind::TicketClosed => "ticket_closed",
             NotificationKind::TicketEscalated => "ticket_escalated",
+            NotificationKind::SlaWarning => "sla_warning",
+            NotificationKind::SlaBreached => "sla_breached",
         }
     }
 
@@ -1224,6 +1293,8 @@ impl NotificationKind {
             NotificationKind::TicketResolved => t!(notification_kind.ticket_resolved_label),
             NotificationKind::TicketClosed => t!(notification_kind.ticket_closed_label),
             NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated_label),
+            NotificationKind::SlaWarning => t!(notification_kind.sla_warning_label),
+            NotificationKind::SlaBreached => t!(notification_kind.sla_breached_label),
         }
     }
 
@@ -1237,6 +1308,8 @@ impl NotificationKind {
             NotificationKind::TicketResolved => t!(notification_kind.ticket_resolved),
             NotificationKind::TicketClosed => t!(notification_kind.ticket_closed),
             NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated),
+            NotificationKind::SlaWarning => t!(notification_kind.sla_warning),
+            NotificationKind::SlaBreached => t!(notification_kind.sla_breached),
         }
     }
 }

@@ -145,6 +145,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GUICHET_JOBS_INTERVAL_SECONDS", default_value_t = app::services::jobs::DEFAULT_INTERVAL.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub jobs_interval_seconds: u64,
+    /// Percent of an SLA target's business time after which the jobs worker
+    /// warns that it is about to be breached, 1 to 99 (issue 15).
+    #[arg(long, env = "GUICHET_SLA_WARNING_PERCENT",
+          default_value_t = app::services::service_levels::watch::DEFAULT_WARNING_PERCENT,
+          value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub sla_warning_percent: u8,
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`127.0.0.1`, a /32 or /128).

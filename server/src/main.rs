@@ -146,6 +146,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("notification worker: {error}"))?;
     // Runs the timed rules (automatic escalation); any number of instances
     // may run one each: due rows are claimed FOR UPDATE SKIP LOCKED.
+    app::services::service_levels::watch::set_warning_percent(args.sla_warning_percent);
     let _jobs = app::services::jobs::spawn(pool.clone(), args.jobs_interval());
     let state = AppState {
         leptos_options,

@@ -56,6 +56,32 @@ pub fn time(at: &DateTime<Utc>) -> String {
     )
 }
 
+/// A short date and time in `time_zone` (an IANA name), in the viewer's
+/// language, without the year: `mar. 1 déc., 10:30`, `Tue Dec 1, 10:30 AM`.
+/// What an SLA explanation shows, in its calendar's time zone.
+pub fn short_time_in(at: &DateTime<Utc>, time_zone: &str) -> String {
+    let local = local_time(at, time_zone);
+    let (pm, hour12) = local.hour12();
+    t!(
+        time.short_date_time,
+        weekday = weekday_name(local.weekday()),
+        day = local.day(),
+        month = month_name(local.month()),
+        time = t!(
+            time.clock,
+            hour24 = format!("{:02}", local.hour()),
+            hour12 = hour12,
+            minute = format!("{:02}", local.minute()),
+            meridiem = if pm { t!(time.pm) } else { t!(time.am) },
+        ),
+    )
+}
+
+/// A day of the year in the viewer's language: `25 déc.`, `Dec 25`.
+pub fn day_and_month(date: chrono::NaiveDate) -> String {
+    t!(time.day_month, day = date.day(), month = month_name(date.month()))
+}
+
 /// How long ago `at` was, seen at `now`: "il y a 5 min", "3 hours ago";
 /// beyond a week (or in the future by more than a minute) the date itself
 /// ([`time`]).

@@ -4,6 +4,7 @@
 //! `crate::services::service_levels::clock`.
 
 use super::{Priority, Status};
+use crate::t;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -246,4 +247,83 @@ pub enum ExplanationStep {
     Due { at: DateTime<Utc> },
     /// The calendar never opens (no hours left to count): no due time.
     NeverOpen,
+}
+
+/// One of a policy's two targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaTarget {
+    /// From creation to the first public reply by an agent or admin.
+    FirstResponse,
+    /// From creation to resolution (a reopen resumes it).
+    Resolution,
+}
+
+impl SlaTarget {
+    /// Both targets, first response first.
+    pub const ALL: [SlaTarget; 2] = [SlaTarget::FirstResponse, SlaTarget::Resolution];
+
+    /// The name in JSON and in the database (`ticket_sla_notices.target`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaTarget::FirstResponse => "first_response",
+            SlaTarget::Resolution => "resolution",
+        }
+    }
+
+    /// The target in the viewer's language: "first response", "resolution".
+    pub fn label(self) -> &'static str {
+        match self {
+            SlaTarget::FirstResponse => t!(sla.first_response),
+            SlaTarget::Resolution => t!(sla.resolution),
+        }
+    }
+}
+
+/// The policy a ticket's clocks follow: its id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyReference {
+    pub id: i64,
+    pub name: String,
+}
+
+/// How one due time of a ticket was computed: `text` in the viewer's
+/// language (local times in the calendar's time zone, e.g. "due Tue 1 Dec,
+/// 10:30 (Europe/Paris): 4 h of business time from Mon 30 Nov, 16:30 in the
+/// opening hours of Office; closed Mon 30 Nov, 18:00 to Tue 1 Dec, 09:00"),
+/// and the typed `steps` it is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaExplanation {
+    pub target: SlaTarget,
+    pub text: String,
+    pub steps: Vec<ExplanationStep>,
+}
+
+/// A ticket's service level (`sla` in the ticket's JSON and on its page,
+/// for agents and admins), computed from its events whenever it is read:
+/// the policy that applies now (its current queue and priority), both due
+/// times (UTC), whether and when each goal was met, and why each due time
+/// is what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSla {
+    pub policy: PolicyReference,
+    /// `None` when the calendar never opens. While the ticket is pending it
+    /// assumes the clock resumes now, so it moves as the ticket waits.
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// As `first_response_due_at`; once resolved or closed, the due time
+    /// that stood then.
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// When the first public agent or admin reply came (on time or late).
+    pub first_response_met_at: Option<DateTime<Utc>>,
+    /// Once the resolution clock has stopped (the ticket is resolved or
+    /// closed): whether it stopped by its due time. `None` while it runs or
+    /// is paused (a reopen makes it `None` again).
+    pub resolved_within: Option<bool>,
+    /// Since when both clocks are paused (the ticket is pending), if they are.
+    pub paused_since: Option<DateTime<Utc>>,
+    /// The targets missed: the goal came after the due time, or has not
+    /// come and the due time is past. First response first.
+    pub breached: Vec<SlaTarget>,
+    /// One entry per target, first response first.
+    pub explanation: Vec<SlaExplanation>,
 }

@@ -2,9 +2,12 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words};
+use crate::components::format::{
+    FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words, time,
+};
 use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
+use crate::domain::service_levels::{SlaTarget, TicketSla};
 use crate::domain::{
     Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
     UserReference, new_submission_key,
@@ -171,6 +174,10 @@ fn TicketView(
     let updated_at = Memo::new(move |_| ticket.with(|ticket| ticket.updated_at));
 
     let requester_discord = first.requester_discord.clone();
+    let first_sla = first.sla.clone();
+    let sla = Memo::new(move |_| {
+        detail.with(|detail| detail.as_ref().map(|detail| detail.sla.clone())).unwrap_or_else(|| first_sla.clone())
+    });
     let Ticket { id: ticket_id, reference, subject, description, metadata, queue, requester, created_at, .. } =
         first.ticket;
     // Names for people, not slugs (issue 14): the catalogue's, else the slug's words.
@@ -248,6 +255,7 @@ fn TicketView(
                         {move || resolved_at.get().map(|at| view! { <dt>{t!(ticket.resolved)}</dt><dd><FullTime at /></dd> })}
                         {move || closed_at.get().map(|at| view! { <dt>{t!(ticket.closed)}</dt><dd><FullTime at /></dd> })}
                     </dl>
+                    {move || sla.get().map(|sla| view! { <SlaPanel sla /> })}
                     {if staff {
                         view! { <StaffControls key=key.clone() user=user.clone() queue=ticket_queue status priority category assignee options actions /> }.into_any()
                     } else {
@@ -607,6 +615,63 @@ fn StaffControls(
     }
 }
 
+/// The ticket's service level for agents and admins (issue 15): the policy,
+/// both due times with whether each was met or breached, the pause, and how
+/// each due time was computed (folded).
+#[component]
+fn SlaPanel(sla: TicketSla) -> impl IntoView {
+    let TicketSla {
+        policy,
+        first_response_due_at,
+        resolution_due_at,
+        first_response_met_at,
+        resolved_within,
+        paused_since,
+        breached,
+        explanation,
+    } = sla;
+    let due = |at: Option<DateTime<Utc>>| match at {
+        Some(at) => view! { <FullTime at /> }.into_any(),
+        None => t!(sla.no_due).into_any(),
+    };
+    let breached_badge = |target: SlaTarget| {
+        breached.contains(&target).then(|| view! { " " <span class="badge sla-breached">{t!(sla.breached)}</span> })
+    };
+    let resolved = resolved_within.map(|within| {
+        let text = if within { t!(sla.resolved_in_time) } else { t!(sla.resolved_late) };
+        view! { <br /><small>{text}</small> }
+    });
+    let met = first_response_met_at.map(|at| view! { <br /><small>{t!(sla.met, at = time(&at))}</small> });
+    view! {
+        <section class="sla" aria-labelledby="sla-heading" data-testid="sla">
+            <h2 id="sla-heading">{t!(sla.heading)}</h2>
+            <dl class="details">
+                <dt>{t!(sla.policy)}</dt><dd data-testid="sla-policy">{policy.name}</dd>
+                <dt>{t!(sla.first_response_due)}</dt>
+                <dd data-target="first_response">{due(first_response_due_at)}{breached_badge(SlaTarget::FirstResponse)}{met}</dd>
+                <dt>{t!(sla.resolution_due)}</dt>
+                <dd data-target="resolution">{due(resolution_due_at)}{breached_badge(SlaTarget::Resolution)}{resolved}</dd>
+            </dl>
+            {paused_since.map(|at| view! { <p class="sla-paused" data-testid="sla-paused">{t!(sla.paused)}" · "<FullTime at /></p> })}
+            <details>
+                <summary>{t!(sla.how)}</summary>
+                <dl class="sla-explanation">
+                    {explanation
+                        .into_iter()
+                        .map(|entry| {
+                            let label = match entry.target {
+                                SlaTarget::FirstResponse => t!(sla.first_response_due),
+                                SlaTarget::Resolution => t!(sla.resolution_due),
+                            };
+                            view! { <dt>{label}</dt><dd data-target=entry.target.as_str()>{entry.text}</dd> }
+                        })
+                        .collect_view()}
+                </dl>
+            </details>
+        </section>
+    }
+}
+
 #[component]
 fn TimelineEntry(event: TicketEvent) -> impl IntoView {
     let actor = event.actor.as_ref().map(|actor| actor.username.clone()).unwrap_or_else(|| t!(timeline.system).into());
@@ -636,6 +701,12 @@ fn TimelineEntry(event: TicketEvent) -> impl IntoView {
         }
         TicketChange::Escalated { reason, .. } => t!(timeline.escalated, reason = words(reason)),
         TicketChange::Reopened { from, .. } => t!(timeline.reopened, from = from.label()),
+        TicketChange::SlaWarning { target, due_at, .. } => {
+            t!(timeline.sla_warning, target = target.label(), due = time(due_at))
+        }
+        TicketChange::SlaBreached { target, due_at, .. } => {
+            t!(timeline.sla_breached, target = target.label(), due = time(due_at))
+        }
     };
     view! {
         <li data-action=event.change.action()>

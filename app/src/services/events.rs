@@ -15,7 +15,9 @@ use sqlx::PgConnection;
 /// Records `change` of ticket `ticket_id` by `actor_id` (`None`: the
 /// system) on `connection`, which must be inside the change's transaction:
 /// appends the `ticket_events` row (`action`, `data` and `audience` from
-/// the change), queues its live announcement and writes its notifications.
+/// the change), marks the ticket for the jobs worker's SLA rule when the
+/// change may move its clocks ([`TicketChange::moves_service_levels`]),
+/// queues its live announcement and writes its notifications.
 /// Returns the event's id.
 ///
 /// Errors: [`AppError::Internal`] when the database fails (the caller's
@@ -37,6 +39,12 @@ pub async fn record(
     )
     .fetch_one(&mut *connection)
     .await?;
+    if change.moves_service_levels() {
+        // The jobs worker looks at the ticket's SLA clocks at its next pass.
+        sqlx::query!("update tickets set sla_checks_at = now() where id = $1", ticket_id)
+            .execute(&mut *connection)
+            .await?;
+    }
     live::notify_event(&mut *connection, id).await?;
     notifications::fan_out(connection, id, ticket_id, actor_id, change).await?;
     Ok(id)

@@ -1,6 +1,6 @@
 //! The jobs worker (issue 15, item 1): one loop per server instance that
-//! runs every timed rule (automatic escalation today; SLA breach warnings
-//! and the auto-close of error tickets later) every
+//! runs every timed rule (automatic escalation, SLA warnings and breaches;
+//! the auto-close of error tickets later) every
 //! `GUICHET_JOBS_INTERVAL_SECONDS`.
 //!
 //! What keeps it right with any number of instances and restarts:
@@ -20,6 +20,7 @@
 
 use crate::domain::escalation::{EscalationRule, EscalationRules};
 use crate::error::AppError;
+use crate::services::service_levels::watch::{self, WatchSettings};
 use crate::services::{escalation, transaction};
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
@@ -37,18 +38,25 @@ pub const RULE_BATCH: usize = 500;
 pub enum TimedRule {
     /// An automatic escalation rule that fires on elapsed time (issue 15, item 3).
     Escalation(EscalationRule),
+    /// SLA warnings and breaches (issue 15, item 2; `service_levels::watch`).
+    ServiceLevels,
 }
 
 /// Every timed rule, in the order a pass runs them. The low-rating
 /// escalation is not here: a rating fires it, not the time.
-pub const RULES: [TimedRule; 2] =
-    [TimedRule::Escalation(EscalationRule::Unanswered), TimedRule::Escalation(EscalationRule::UrgentUnassigned)];
+pub const RULES: [TimedRule; 3] = [
+    TimedRule::Escalation(EscalationRule::Unanswered),
+    TimedRule::Escalation(EscalationRule::UrgentUnassigned),
+    TimedRule::ServiceLevels,
+];
 
 /// What every rule of one pass reads once, at the pass's start.
 #[derive(Debug, Clone)]
 pub struct PassSettings {
     /// The escalation thresholds in force (`escalation_settings`).
     pub escalation: EscalationRules,
+    /// The SLA policies and calendars in force, and the warning share.
+    pub service_levels: WatchSettings,
 }
 
 impl TimedRule {
@@ -56,6 +64,7 @@ impl TimedRule {
     pub fn name(self) -> String {
         match self {
             TimedRule::Escalation(rule) => format!("escalation.{rule}"),
+            TimedRule::ServiceLevels => "service_levels".to_string(),
         }
     }
 
@@ -71,6 +80,11 @@ impl TimedRule {
                     escalation::Step::Idle => Outcome::Idle,
                 })
             }
+            TimedRule::ServiceLevels => Ok(match watch::step(transaction, &settings.service_levels).await? {
+                watch::Step::Notified(ticket_id) => Outcome::Acted(ticket_id),
+                watch::Step::Rescheduled(_) => Outcome::Skipped,
+                watch::Step::Idle => Outcome::Idle,
+            }),
         }
     }
 }
@@ -116,7 +130,10 @@ impl PassReport {
 pub async fn run_pass(pool: &PgPool) -> Result<PassReport, AppError> {
     let settings = {
         let mut connection = pool.acquire().await?;
-        PassSettings { escalation: escalation::load_rules(&mut connection).await? }
+        PassSettings {
+            escalation: escalation::load_rules(&mut connection).await?,
+            service_levels: watch::load_settings(&mut connection).await?,
+        }
     };
     let mut report = PassReport::default();
     for rule in RULES {

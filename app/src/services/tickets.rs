@@ -7,7 +7,7 @@ use crate::domain::{
     UserReference, escalation::EscalationRule, reference,
 };
 use crate::error::{AppError, FieldErrors};
-use crate::services::{Caller, events, text, transaction};
+use crate::services::{Caller, events, service_levels, text, transaction};
 use crate::t;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -488,8 +488,26 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
     } else {
         None
     };
+    let events: Vec<TicketEvent> = events
+        .into_iter()
+        .filter_map(|row| {
+            let change = TicketChange::from_stored(&row.action, row.data)
+                .inspect_err(|error| tracing::error!(event = row.id, %error, "unreadable ticket event"))
+                .ok()?
+                .as_seen_by(role);
+            Some(TicketEvent {
+                id: row.id,
+                change,
+                actor: user_reference(row.actor_id, row.actor_username),
+                created_at: row.created_at,
+            })
+        })
+        .collect();
+    let sla = if staff { service_levels::ticket::for_ticket(&mut connection, &ticket, &events).await? } else { None };
     Ok(TicketDetail {
         requester_discord,
+        sla,
+        events,
         ticket,
         messages: messages
             .into_iter()
@@ -499,21 +517,6 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
                 author: user_reference(row.author_id, row.author_username),
                 body: row.body,
                 created_at: row.created_at,
-            })
-            .collect(),
-        events: events
-            .into_iter()
-            .filter_map(|row| {
-                let change = TicketChange::from_stored(&row.action, row.data)
-                    .inspect_err(|error| tracing::error!(event = row.id, %error, "unreadable ticket event"))
-                    .ok()?
-                    .as_seen_by(role);
-                Some(TicketEvent {
-                    id: row.id,
-                    change,
-                    actor: user_reference(row.actor_id, row.actor_username),
-                    created_at: row.created_at,
-                })
             })
             .collect(),
     })

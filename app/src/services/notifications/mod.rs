@@ -46,6 +46,8 @@
 //! ticket into one conversation, and `Auto-Submitted: auto-generated`.
 
 use crate::domain::Priority;
+use crate::domain::service_levels::SlaTarget;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -222,6 +224,11 @@ pub struct EmailPayload {
     /// desk's default applies when the mail is rendered.
     #[serde(default)]
     pub language: Option<String>,
+    /// For an SLA warning or breach (issue 15): the clock's target and due time (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_target: Option<SlaTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// What a Discord row carries, rendered to an embed by the worker.

@@ -4,6 +4,7 @@
 //! setting, else the desk's default), a Discord message in the desk's.
 
 use super::{DiscordPayload, EmailPayload, clip};
+use crate::domain::service_levels::SlaTarget;
 use crate::domain::{NotificationKind, Priority};
 use crate::error::AppError;
 use crate::i18n::{self, Language, Viewer};
@@ -70,6 +71,20 @@ fn render_email_here(kind: NotificationKind, payload: &EmailPayload, link: &str)
             subject = subject,
             priority = payload.priority.label()
         ),
+        NotificationKind::SlaWarning => t!(
+            email.sla_warning,
+            target = payload.sla_target.map(SlaTarget::label).unwrap_or_default(),
+            reference = reference,
+            subject = subject,
+            due = payload.due_at.as_ref().map(crate::components::format::time).unwrap_or_default()
+        ),
+        NotificationKind::SlaBreached => t!(
+            email.sla_breached,
+            target = payload.sla_target.map(SlaTarget::label).unwrap_or_default(),
+            reference = reference,
+            subject = subject,
+            due = payload.due_at.as_ref().map(crate::components::format::time).unwrap_or_default()
+        ),
     };
     let link_label = if kind == NotificationKind::TicketResolved { t!(email.rate_link) } else { t!(email.open_link) };
     let context = minijinja::context! {
@@ -134,6 +149,9 @@ fn render_discord_here(kind: NotificationKind, payload: &DiscordPayload, link: &
         NotificationKind::TicketAssigned => t!(discord.ticket_assigned, actor = actor),
         NotificationKind::AgentReplied => t!(discord.agent_replied, actor = actor),
         NotificationKind::TicketClosed => t!(discord.ticket_closed, actor = actor),
+        // Not among the kinds a webhook may announce (staff-only clocks).
+        NotificationKind::SlaWarning => t!(discord.sla_warning).to_string(),
+        NotificationKind::SlaBreached => t!(discord.sla_breached).to_string(),
     };
     let description = match &payload.excerpt {
         Some(excerpt) => format!("**{headline}**\n{}", clip(excerpt, 3_000)),

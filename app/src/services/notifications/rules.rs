@@ -11,6 +11,7 @@
 //! one statement for the Discord messages and one wake-up of the workers.
 
 use super::{DiscordPayload, EmailPayload, OUTBOX_CHANNEL, clip};
+use crate::domain::service_levels::SlaTarget;
 use crate::domain::{NotificationKind, Priority, Role, Status, TicketChange, reference};
 use crate::error::AppError;
 use crate::i18n::{Language, request::in_language};
@@ -38,10 +39,10 @@ struct EventTicket {
     reply: Option<String>,
 }
 
-/// Who a kind of notification goes to: these users, and everyone with this role.
+/// Who a kind of notification goes to: these users, and everyone with these roles.
 struct Recipients {
     ids: Vec<i64>,
-    role: Option<Role>,
+    roles: Vec<Role>,
 }
 
 /// The kind of notification a change causes, if any. A reply is an agent's
@@ -58,6 +59,8 @@ pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) 
         TicketChange::StatusChanged { to: Status::Closed, .. } => Some(NotificationKind::TicketClosed),
         TicketChange::StatusChanged { .. } => None,
         TicketChange::Escalated { .. } => Some(NotificationKind::TicketEscalated),
+        TicketChange::SlaWarning { .. } => Some(NotificationKind::SlaWarning),
+        TicketChange::SlaBreached { .. } => Some(NotificationKind::SlaBreached),
         TicketChange::Reopened { .. }
         | TicketChange::PriorityChanged { .. }
         | TicketChange::CategoryChanged { .. }
@@ -122,22 +125,37 @@ pub(crate) async fn fan_out(
         NotificationKind::TicketCreated
         | NotificationKind::AgentReplied
         | NotificationKind::TicketResolved
-        | NotificationKind::TicketClosed => Recipients { ids: vec![ticket.requester_id], role: None },
+        | NotificationKind::TicketClosed => Recipients { ids: vec![ticket.requester_id], roles: Vec::new() },
         NotificationKind::TicketAssigned => match change {
-            TicketChange::Assigned { to, .. } => Recipients { ids: vec![to.id], role: None },
-            _ => Recipients { ids: Vec::new(), role: None },
+            TicketChange::Assigned { to, .. } => Recipients { ids: vec![to.id], roles: Vec::new() },
+            _ => Recipients { ids: Vec::new(), roles: Vec::new() },
         },
         // No queue membership exists: "all agents of the queue" is every agent.
-        NotificationKind::RequesterReplied => match ticket.assignee_id {
-            Some(assignee) => Recipients { ids: vec![assignee], role: None },
-            None => Recipients { ids: Vec::new(), role: Some(Role::Agent) },
+        NotificationKind::RequesterReplied | NotificationKind::SlaWarning => match ticket.assignee_id {
+            Some(assignee) => Recipients { ids: vec![assignee], roles: Vec::new() },
+            None => Recipients { ids: Vec::new(), roles: vec![Role::Agent] },
         },
-        NotificationKind::TicketEscalated => Recipients { ids: Vec::new(), role: Some(Role::Admin) },
+        // Issue 15: a breach also reaches the admins.
+        NotificationKind::SlaBreached => match ticket.assignee_id {
+            Some(assignee) => Recipients { ids: vec![assignee], roles: vec![Role::Admin] },
+            None => Recipients { ids: Vec::new(), roles: vec![Role::Agent, Role::Admin] },
+        },
+        NotificationKind::TicketEscalated => Recipients { ids: Vec::new(), roles: vec![Role::Admin] },
+    };
+    let service_level = match change {
+        TicketChange::SlaWarning { target, due_at, .. } | TicketChange::SlaBreached { target, due_at, .. } => {
+            Some((*target, *due_at))
+        }
+        _ => None,
     };
     let body = match kind {
         NotificationKind::TicketCreated | NotificationKind::TicketAssigned => Some(ticket.description.clone()),
         NotificationKind::AgentReplied | NotificationKind::RequesterReplied => ticket.reply.clone(),
-        NotificationKind::TicketResolved | NotificationKind::TicketClosed | NotificationKind::TicketEscalated => None,
+        NotificationKind::TicketResolved
+        | NotificationKind::TicketClosed
+        | NotificationKind::TicketEscalated
+        | NotificationKind::SlaWarning
+        | NotificationKind::SlaBreached => None,
     };
     let ticket_reference = reference(&ticket.prefix, ticket.number);
     let thread = format!("guichet.{ticket_id}.{}", ticket.created_at.timestamp());
@@ -161,11 +179,14 @@ pub(crate) async fn fan_out(
         root: receipt,
         in_reply_to: None,
         language: None,
+        sla_target: service_level.map(|(target, _)| target),
+        due_at: service_level.map(|(_, due_at)| due_at),
     };
     // The inbox line in the recipient's language (else the desk's).
     let title = |language| {
-        let title =
-            in_language(language, || inbox_title(kind, ticket.actor.as_deref(), &ticket_reference, &ticket.subject));
+        let title = in_language(language, || {
+            inbox_title(kind, ticket.actor.as_deref(), &ticket_reference, &ticket.subject, service_level)
+        });
         clip(&title, 300)
     };
     let notice = Notice {
@@ -183,11 +204,13 @@ pub(crate) async fn fan_out(
     if !recipients.ids.is_empty() {
         emails += write_notice(&mut *connection, &notice, &recipients.ids, None).await?;
     }
-    // Everyone with a role (every agent, every admin): one row, expanded by a
-    // delivery worker ([`expand_fan_outs`]) after this transaction commits,
-    // so that a change costs the same whatever the number of recipients.
-    let fan_outs = match recipients.role {
-        Some(role) => sqlx::query!(
+    // Everyone with a role (every agent, every admin): one row per role,
+    // expanded by a delivery worker ([`expand_fan_outs`]) after this
+    // transaction commits, so that a change costs the same whatever the
+    // number of recipients.
+    let mut fan_outs = 0;
+    for role in recipients.roles {
+        fan_outs += sqlx::query!(
             "insert into notification_fan_outs (event_id, ticket_id, kind, role, actor_id, email, title, title_fr, title_en)
              values ($1, $2, $3::text::notification_kind, $4, $5, $6, $7, $8, $9)",
             notice.event_id,
@@ -202,9 +225,8 @@ pub(crate) async fn fan_out(
         )
         .execute(&mut *connection)
         .await?
-        .rows_affected(),
-        None => 0,
-    };
+        .rows_affected();
+    }
 
     // One row per active webhook of the queue announcing this kind.
     let excerpt = match kind {
@@ -436,7 +458,14 @@ async fn expand_fan_outs_in(connection: &mut PgConnection, with_email: bool) -> 
 
 /// The inbox line for a kind in the current language, e.g. "alice replied
 /// on SUP-0042: VPN down".
-fn inbox_title(kind: NotificationKind, actor: Option<&str>, reference: &str, subject: &str) -> String {
+fn inbox_title(
+    kind: NotificationKind,
+    actor: Option<&str>,
+    reference: &str,
+    subject: &str,
+    service_level: Option<(SlaTarget, DateTime<Utc>)>,
+) -> String {
+    let target = service_level.map(|(target, _)| target.label()).unwrap_or_default();
     let (actor, reference, subject) =
         (actor.unwrap_or("Guichet").to_string(), reference.to_string(), subject.to_string());
     match kind {
@@ -451,6 +480,10 @@ fn inbox_title(kind: NotificationKind, actor: Option<&str>, reference: &str, sub
         NotificationKind::TicketClosed => t!(inbox.ticket_closed, reference = reference, subject = subject),
         NotificationKind::TicketEscalated => {
             t!(inbox.ticket_escalated, actor = actor, reference = reference, subject = subject)
+        }
+        NotificationKind::SlaWarning => t!(inbox.sla_warning, target = target, reference = reference, subject = subject),
+        NotificationKind::SlaBreached => {
+            t!(inbox.sla_breached, target = target, reference = reference, subject = subject)
         }
     }
 }

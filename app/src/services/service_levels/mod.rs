@@ -7,6 +7,8 @@
 //! nothing; an accepted one is one transaction.
 
 pub mod clock;
+pub mod ticket;
+pub mod watch;
 
 use crate::domain::Priority;
 use crate::domain::service_levels::{
@@ -202,7 +204,7 @@ fn weekday_number(weekday: Weekday) -> i16 {
 }
 
 /// The calendars with ids `ids` (all of them when `None`), by name.
-async fn load_calendars(connection: &mut PgConnection, ids: Option<&[i64]>) -> Result<Vec<BusinessCalendar>, AppError> {
+pub(crate) async fn load_calendars(connection: &mut PgConnection, ids: Option<&[i64]>) -> Result<Vec<BusinessCalendar>, AppError> {
     let rows = sqlx::query!(
         "select id, name, time_zone from business_calendars where $1::bigint[] is null or id = any($1) order by name, id",
         ids as Option<&[i64]>,
@@ -338,7 +340,8 @@ pub async fn create_calendar(
 
 /// Replaces business calendar `id` (admins): its name, time zone, hours and
 /// holidays, all at once. Policies using it count in the new hours from
-/// then on (due times are computed, never stored).
+/// then on (due times are computed when read; the jobs worker looks at
+/// open tickets again).
 ///
 /// Errors: 401/403; 404; 422 (see [`validate_calendar`]); 409 `name` taken.
 #[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
@@ -365,6 +368,7 @@ pub async fn update_calendar(
                 return Err(AppError::not_found("business calendar"));
             }
             replace_hours(transaction, id, calendar).await?;
+            recheck_open_tickets(transaction).await?;
             load_calendar(transaction, id).await
         })
     })
@@ -536,7 +540,7 @@ async fn resolve_policy(connection: &mut PgConnection, policy: &CheckedPolicy) -
 
 /// Every policy (or the one with id `id`), in matching order for equal
 /// specificity: by position, then id.
-async fn load_policies(connection: &mut PgConnection, id: Option<i64>) -> Result<Vec<SlaPolicy>, AppError> {
+pub(crate) async fn load_policies(connection: &mut PgConnection, id: Option<i64>) -> Result<Vec<SlaPolicy>, AppError> {
     Ok(sqlx::query_as!(
         SlaPolicy,
         r#"select p.id, p.name, q.slug as "queue?", p.priority as "priority: Priority",
@@ -600,6 +604,7 @@ pub async fn create_policy(pool: &PgPool, caller: &Caller, input: &PolicyInput) 
             .fetch_one(&mut **transaction)
             .await
             .map_err(name_taken)?;
+            recheck_open_tickets(transaction).await?;
             load_policy(transaction, id).await
         })
     })
@@ -607,7 +612,8 @@ pub async fn create_policy(pool: &PgPool, caller: &Caller, input: &PolicyInput) 
 }
 
 /// Replaces SLA policy `id` (admins). Tickets it applies to get its new
-/// targets at once (due times are computed, never stored).
+/// targets at once (due times are computed when read; the jobs worker
+/// looks at open tickets again).
 ///
 /// Errors: 401/403; 404; 422 and 409 as [`create_policy`].
 #[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
@@ -641,6 +647,7 @@ pub async fn update_policy(
             if updated.rows_affected() == 0 {
                 return Err(AppError::not_found("SLA policy"));
             }
+            recheck_open_tickets(transaction).await?;
             load_policy(transaction, id).await
         })
     })
@@ -652,11 +659,16 @@ pub async fn update_policy(
 #[tracing::instrument(skip_all, fields(caller = caller.user_id(), id))]
 pub async fn delete_policy(pool: &PgPool, caller: &Caller, id: i64) -> Result<(), AppError> {
     caller.admin()?;
-    let deleted = sqlx::query!("delete from sla_policies where id = $1", id).execute(pool).await?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::not_found("SLA policy"));
-    }
-    Ok(())
+    transaction::run(pool, |transaction| {
+        Box::pin(async move {
+            let deleted = sqlx::query!("delete from sla_policies where id = $1", id).execute(&mut **transaction).await?;
+            if deleted.rows_affected() == 0 {
+                return Err(AppError::not_found("SLA policy"));
+            }
+            recheck_open_tickets(transaction).await
+        })
+    })
+    .await
 }
 
 /// The policy a ticket of queue `queue` (slug) and `priority` gets: among
@@ -677,6 +689,44 @@ pub fn matching_policy<'policy>(
             let specificity = u8::from(policy.queue.is_some()) + u8::from(policy.priority.is_some());
             (std::cmp::Reverse(specificity), policy.position, policy.id)
         })
+}
+
+/// Asks the jobs worker to look at every ticket not resolved or closed
+/// again at its next pass (`tickets.sla_checks_at`), in the transaction of
+/// a change to a policy or a calendar: their warning and due times may
+/// have moved. A desk with many open tickets is worked through over a few
+/// passes (the worker takes at most 2 × `RULE_BATCH` per pass).
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+async fn recheck_open_tickets(connection: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query!(
+        "update tickets set sla_checks_at = now()
+         where status not in ('resolved', 'closed')"
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// The policy that applies to a ticket of queue `queue` (slug) and
+/// `priority`, and the calendar it counts in; `None` when no policy
+/// applies. No authorization: for the service layer, once the caller may
+/// see the ticket (or for the jobs worker).
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+pub(crate) async fn applying(
+    connection: &mut PgConnection,
+    queue: &str,
+    priority: Priority,
+) -> Result<Option<(SlaPolicy, clock::Calendar)>, AppError> {
+    let policies = load_policies(connection, None).await?;
+    let Some(policy) = matching_policy(&policies, queue, priority).cloned() else { return Ok(None) };
+    let calendars = match policy.calendar_id {
+        Some(id) => load_calendars(connection, Some(&[id])).await?,
+        None => Vec::new(),
+    };
+    let calendar = ticket::policy_calendar(&policy, &calendars);
+    Ok(Some((policy, calendar)))
 }
 
 /// The clock calendar of a stored one; `None` (the built-in "24/7") when its
