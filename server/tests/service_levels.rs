@@ -311,3 +311,283 @@ async fn the_admin_page_functions_take_form_text(pool: PgPool) {
     let (status, _) = app.server_fn(&requester, "load_service_levels", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+// ---------------------------------------------------------------------------
+// A ticket's clocks: `sla` in its JSON, and the jobs worker's warnings and breaches
+// ---------------------------------------------------------------------------
+
+/// Opens an urgent support ticket as `client`; returns its id.
+async fn urgent_ticket(app: &TestApp, client: &reqwest::Client, subject: &str) -> i64 {
+    let body = json!({"queue": "support", "category": "general_inquiry", "priority": "urgent",
+                      "subject": subject, "description": format!("Details about {subject}.")});
+    let (status, response) = app.post(client, "/tickets", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{response}");
+    response["ticket"]["id"].as_i64().expect("ticket id")
+}
+
+/// Makes ticket `id` have happened `minutes` earlier: its creation, answer
+/// and every event moved back alike (the history is append-only, so the
+/// move turns its guard off for this one statement's transaction).
+async fn move_back(pool: &PgPool, id: i64, minutes: i32) {
+    let mut transaction = pool.begin().await.unwrap();
+    sqlx::query("set local session_replication_role = replica").execute(&mut *transaction).await.unwrap();
+    sqlx::query("update ticket_events set created_at = created_at - make_interval(mins => $2) where ticket_id = $1")
+        .bind(id)
+        .bind(minutes)
+        .execute(&mut *transaction)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update tickets set created_at = created_at - make_interval(mins => $2),
+                first_response_at = first_response_at - make_interval(mins => $2) where id = $1",
+    )
+    .bind(id)
+    .bind(minutes)
+    .execute(&mut *transaction)
+    .await
+    .unwrap();
+    transaction.commit().await.unwrap();
+}
+
+/// Seconds between two RFC 3339 instants (`later - earlier`).
+fn seconds_between(earlier: &Value, later: &Value) -> i64 {
+    let parse = |value: &Value| chrono::DateTime::parse_from_rfc3339(value.as_str().expect("an instant")).unwrap();
+    (parse(later) - parse(earlier)).num_seconds()
+}
+
+/// The SLA events (`sla_warning`, `sla_breached`) of ticket `id`: `(action, actor_id, data)`.
+async fn sla_events(pool: &PgPool, id: i64) -> Vec<(String, Option<i64>, Value)> {
+    sqlx::query_as(
+        "select action, actor_id, data from ticket_events
+         where ticket_id = $1 and action in ('sla_warning', 'sla_breached') order by id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Inbox lines of `kind` about ticket `id`, by recipient name.
+async fn inbox_recipients(pool: &PgPool, id: i64, kind: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "select u.username::text from notifications n join users u on u.id = n.user_id
+         where n.ticket_id = $1 and n.kind = $2 order by u.username",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// A pass of the jobs worker, which must not fail, then the role-wide
+/// notifications expanded as the delivery workers do.
+async fn pass(pool: &PgPool) -> app::services::jobs::PassReport {
+    let report = app::services::jobs::run_pass(pool).await.expect("a pass");
+    assert!(report.failed.is_empty(), "{report:?}");
+    while app::services::notifications::expand_fan_outs(pool, true).await.expect("expand") > 0 {}
+    report
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_tickets_sla_is_computed_from_its_events_and_pauses_while_it_waits_on_the_requester(pool: PgPool) {
+    let (app, admin, agent, requester) = desk(pool).await;
+    let (status, body) = app.post(&admin, "/sla-policies", urgent_support(None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = urgent_ticket(&app, &requester, "Checkout down").await;
+
+    let (_, detail) = app.get(&agent, &format!("/tickets/{id}")).await;
+    let sla = &detail["sla"];
+    assert_eq!(sla["policy"]["name"], "Urgent support", "{detail}");
+    // The built-in 24/7 calendar: 60 and 480 minutes from creation.
+    let created = &detail["ticket"]["created_at"];
+    assert_eq!(seconds_between(created, &sla["first_response_due_at"]), 3_600, "{sla}");
+    assert_eq!(seconds_between(created, &sla["resolution_due_at"]), 8 * 3_600, "{sla}");
+    assert_eq!(sla["breached"], json!([]));
+    assert!(
+        sla["paused_since"].is_null() && sla["resolved_within"].is_null() && sla["first_response_met_at"].is_null()
+    );
+    let explanation = sla["explanation"].as_array().expect("explanation");
+    assert_eq!(
+        explanation.iter().map(|entry| entry["target"].clone()).collect::<Vec<_>>(),
+        ["first_response", "resolution"]
+    );
+    // In words, with its steps: one hour around the clock from creation.
+    assert!(explanation[0]["text"].as_str().unwrap().contains("1 h"), "{explanation:?}");
+    assert_eq!(explanation[0]["steps"][0]["step"], "counted");
+    // Requesters never see it.
+    let (_, mine) = app.get(&requester, &format!("/tickets/{id}")).await;
+    assert!(mine.get("sla").is_none(), "{mine}");
+
+    // Waiting on the requester from 10 minutes after creation, 30 minutes
+    // ago: 10 minutes used, so the first response is due 50 minutes after
+    // now (the clock assumes it resumes now).
+    let (status, body) = app.put(&agent, &format!("/tickets/{id}/status"), json!({"status": "pending"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    sqlx::query("update tickets set created_at = created_at - interval '10 minutes' where id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    {
+        let mut transaction = app.pool.begin().await.unwrap();
+        sqlx::query("set local session_replication_role = replica").execute(&mut *transaction).await.unwrap();
+        sqlx::query("update ticket_events set created_at = created_at - interval '10 minutes' where ticket_id = $1 and action = 'created'")
+            .bind(id)
+            .execute(&mut *transaction)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+    }
+    move_back(&app.pool, id, 20).await;
+    let (_, detail) = app.get(&agent, &format!("/tickets/{id}")).await;
+    let sla = &detail["sla"];
+    assert!(sla["paused_since"].is_string(), "{sla}");
+    let now = json!(chrono::Utc::now().to_rfc3339());
+    let left = seconds_between(&now, &sla["first_response_due_at"]);
+    assert!((50 * 60 - 60..=50 * 60 + 5).contains(&left), "due in {left} s: {sla}");
+    let steps: Vec<&str> =
+        sla["explanation"][0]["steps"].as_array().unwrap().iter().map(|step| step["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["counted", "paused", "due"], "{sla}");
+
+    // Back to open and answered late (70 minutes after creation): a breach
+    // of the first response, which stays met; the resolution runs on.
+    let (status, _) = app.put(&agent, &format!("/tickets/{id}/status"), json!({"status": "open"})).await;
+    assert_eq!(status, StatusCode::OK);
+    move_back(&app.pool, id, 60).await;
+    let (status, _) = app.post(&agent, &format!("/tickets/{id}/messages"), json!({"body": "Looking now."})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, detail) = app.get(&agent, &format!("/tickets/{id}")).await;
+    let sla = &detail["sla"];
+    assert_eq!(sla["breached"], json!(["first_response"]), "{sla}");
+    assert!(sla["first_response_met_at"].is_string());
+    // Resolved in time.
+    let (status, _) = app.put(&agent, &format!("/tickets/{id}/status"), json!({"status": "resolved"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = app.get(&agent, &format!("/tickets/{id}")).await;
+    assert_eq!(detail["sla"]["resolved_within"], true, "{}", detail["sla"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_worker_warns_then_records_a_breach_once_and_leaves_paused_tickets_alone(pool: PgPool) {
+    let (app, admin, agent, requester) = desk(pool).await;
+    let (status, body) = app.post(&admin, "/sla-policies", urgent_support(None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let pool = &app.pool;
+    let unassigned = urgent_ticket(&app, &requester, "Nobody on it").await;
+    let assigned = urgent_ticket(&app, &requester, "Ben on it").await;
+    let ben: i64 = sqlx::query_scalar("select id from users where username = 'ben'").fetch_one(pool).await.unwrap();
+    let (status, body) = app.post(&agent, &format!("/tickets/{assigned}/assign"), json!({"agent_id": ben})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let waiting = urgent_ticket(&app, &requester, "Waiting on the requester").await;
+    let (status, _) = app.put(&agent, &format!("/tickets/{waiting}/status"), json!({"status": "pending"})).await;
+    assert_eq!(status, StatusCode::OK);
+    // Nothing is near its due time yet.
+    pass(pool).await;
+    for id in [unassigned, assigned, waiting] {
+        assert!(sla_events(pool, id).await.is_empty());
+    }
+
+    // 50 minutes in: past 80 % of the first hour.
+    for id in [unassigned, assigned, waiting] {
+        move_back(pool, id, 50).await;
+    }
+    sqlx::query("update tickets set sla_checks_at = now()").execute(pool).await.unwrap();
+    let report = pass(pool).await;
+    assert_eq!(report.acted_on(app::services::jobs::TimedRule::ServiceLevels), 2, "{report:?}");
+    for id in [unassigned, assigned] {
+        let events = sla_events(pool, id).await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (action, actor, data) = &events[0];
+        assert_eq!((action.as_str(), *actor), ("sla_warning", None), "by the system");
+        assert_eq!(data["target"], "first_response");
+        assert_eq!(data["policy"], "Urgent support");
+        assert!(data["due_at"].is_string());
+    }
+    assert!(sla_events(pool, waiting).await.is_empty(), "paused: no warning");
+    // The assignee, else every agent; admins hear of breaches only.
+    assert_eq!(inbox_recipients(pool, assigned, "sla_warning").await, ["ben"]);
+    assert_eq!(inbox_recipients(pool, unassigned, "sla_warning").await, ["ben"]);
+    // Once: another pass finds nothing to say.
+    sqlx::query("update tickets set sla_checks_at = now()").execute(pool).await.unwrap();
+    assert_eq!(pass(pool).await.total(), 0);
+
+    // 65 minutes in: breached, to the admins too.
+    for id in [unassigned, assigned, waiting] {
+        move_back(pool, id, 15).await;
+    }
+    sqlx::query("update tickets set sla_checks_at = now()").execute(pool).await.unwrap();
+    pass(pool).await;
+    for id in [unassigned, assigned] {
+        let events = sla_events(pool, id).await;
+        assert_eq!(events.iter().map(|event| event.0.as_str()).collect::<Vec<_>>(), ["sla_warning", "sla_breached"]);
+        let (_, detail) = app.get(&agent, &format!("/tickets/{id}")).await;
+        assert_eq!(detail["sla"]["breached"], json!(["first_response"]));
+        // Staff see it in the timeline; requesters do not.
+        assert!(detail["events"].as_array().unwrap().iter().any(|event| event["action"] == "sla_breached"));
+        let (_, mine) = app.get(&requester, &format!("/tickets/{id}")).await;
+        assert!(
+            !mine["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|event| event["action"].as_str().unwrap().starts_with("sla_"))
+        );
+    }
+    assert_eq!(inbox_recipients(pool, assigned, "sla_breached").await, ["ada", "ben"]);
+    assert_eq!(inbox_recipients(pool, unassigned, "sla_breached").await, ["ada", "ben"]);
+    let emails: i64 =
+        sqlx::query_scalar("select count(*) from outbox where kind = 'sla_breached' and channel = 'email'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(emails, 4, "both tickets, the agent and the admin");
+    assert!(sla_events(pool, waiting).await.is_empty(), "still paused");
+    // Nothing is left to look at until a change: the warned-and-breached
+    // first response is spent, the resolution's warning is hours away.
+    let next: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select sla_checks_at from tickets where id = $1")
+            .bind(unassigned)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let next = next.expect("the resolution's warning");
+    assert!(next > chrono::Utc::now() + chrono::TimeDelta::hours(4), "{next}");
+    let waiting_next: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select sla_checks_at from tickets where id = $1")
+            .bind(waiting)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting_next, None, "paused: only a change wakes it");
+}
+
+#[sqlx::test(migrations = false)]
+async fn two_workers_on_one_database_record_each_breach_once(pool: PgPool) {
+    let (app, admin, _agent, requester) = desk(pool).await;
+    let (status, _) = app.post(&admin, "/sla-policies", urgent_support(None)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let pool = &app.pool;
+    let mut ids = Vec::new();
+    for number in 0..12 {
+        let id = urgent_ticket(&app, &requester, &format!("Late ticket {number}")).await;
+        move_back(pool, id, 90).await;
+        ids.push(id);
+    }
+    let other = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(app::services::jobs::run_pass(pool), app::services::jobs::run_pass(&other));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.total() + second.total(), ids.len(), "{first:?} {second:?}");
+    for id in &ids {
+        let events = sla_events(pool, *id).await;
+        // Past due at once: a breach, and no late warning.
+        assert_eq!(events.iter().map(|event| event.0.as_str()).collect::<Vec<_>>(), ["sla_breached"], "ticket {id}");
+    }
+    let (again, again_other) = tokio::join!(app::services::jobs::run_pass(pool), app::services::jobs::run_pass(&other));
+    assert_eq!(again.unwrap().total() + again_other.unwrap().total(), 0);
+    other.close().await;
+}

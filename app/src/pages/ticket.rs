@@ -2,9 +2,7 @@
 //! updated in place by live events, with who else is there and who is typing.
 
 use crate::components::draft::{Autosave, DraftIndicator, draft_field};
-use crate::components::format::{
-    FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words, time,
-};
+use crate::components::format::{FullTime, PriorityBadge, QueueBadge, StatusBadge, metadata_label, slug_words, time};
 use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, invalid};
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::service_levels::{SlaTarget, TicketSla};

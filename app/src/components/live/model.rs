@@ -312,7 +312,9 @@ pub fn toast_text(event: &LiveTicketEvent) -> String {
         }
         TicketChange::Escalated { rule: None, .. } => t!(toast.escalated, reference = reference, actor = actor),
         TicketChange::Reopened { .. } => t!(toast.reopened, reference = reference, actor = actor),
-        TicketChange::SlaWarning { target, .. } => t!(toast.sla_warning, reference = reference, target = target.label()),
+        TicketChange::SlaWarning { target, .. } => {
+            t!(toast.sla_warning, reference = reference, target = target.label())
+        }
         TicketChange::SlaBreached { target, .. } => {
             t!(toast.sla_breached, reference = reference, target = target.label())
         }

@@ -481,7 +481,9 @@ fn inbox_title(
         NotificationKind::TicketEscalated => {
             t!(inbox.ticket_escalated, actor = actor, reference = reference, subject = subject)
         }
-        NotificationKind::SlaWarning => t!(inbox.sla_warning, target = target, reference = reference, subject = subject),
+        NotificationKind::SlaWarning => {
+            t!(inbox.sla_warning, target = target, reference = reference, subject = subject)
+        }
         NotificationKind::SlaBreached => {
             t!(inbox.sla_breached, target = target, reference = reference, subject = subject)
         }

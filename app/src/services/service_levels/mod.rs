@@ -204,7 +204,10 @@ fn weekday_number(weekday: Weekday) -> i16 {
 }
 
 /// The calendars with ids `ids` (all of them when `None`), by name.
-pub(crate) async fn load_calendars(connection: &mut PgConnection, ids: Option<&[i64]>) -> Result<Vec<BusinessCalendar>, AppError> {
+pub(crate) async fn load_calendars(
+    connection: &mut PgConnection,
+    ids: Option<&[i64]>,
+) -> Result<Vec<BusinessCalendar>, AppError> {
     let rows = sqlx::query!(
         "select id, name, time_zone from business_calendars where $1::bigint[] is null or id = any($1) order by name, id",
         ids as Option<&[i64]>,
@@ -661,7 +664,8 @@ pub async fn delete_policy(pool: &PgPool, caller: &Caller, id: i64) -> Result<()
     caller.admin()?;
     transaction::run(pool, |transaction| {
         Box::pin(async move {
-            let deleted = sqlx::query!("delete from sla_policies where id = $1", id).execute(&mut **transaction).await?;
+            let deleted =
+                sqlx::query!("delete from sla_policies where id = $1", id).execute(&mut **transaction).await?;
             if deleted.rows_affected() == 0 {
                 return Err(AppError::not_found("SLA policy"));
             }

@@ -10,9 +10,9 @@ use crate::domain::service_levels::{
 };
 use crate::domain::{Status, Ticket, TicketChange, TicketEvent};
 use crate::error::AppError;
-use sqlx::PgConnection;
 use crate::t;
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 
 /// The service level of `ticket` with its `events` (all of them, as staff
 /// see them), now; `None` when no policy applies. No authorization: the
@@ -115,9 +115,7 @@ pub fn ticket_sla(
         first_response_due_at: first_response.due_at,
         resolution_due_at: resolution.due_at,
         first_response_met_at: first_response_at,
-        resolved_within: resolution
-            .stopped_at
-            .map(|stopped| resolution.due_at.is_none_or(|due| stopped <= due)),
+        resolved_within: resolution.stopped_at.map(|stopped| resolution.due_at.is_none_or(|due| stopped <= due)),
         paused_since: resolution.paused_since,
         breached,
         explanation: vec![
@@ -154,12 +152,9 @@ pub fn explain(steps: &[ExplanationStep], time_zone: &str) -> String {
     let mut parts = Vec::new();
     for step in steps {
         match step {
-            ExplanationStep::Counted { minutes, from, calendar: Some(calendar), .. } => parts.push(t!(
-                sla.counted,
-                duration = duration(*minutes),
-                from = at(from),
-                calendar = calendar.clone()
-            )),
+            ExplanationStep::Counted { minutes, from, calendar: Some(calendar), .. } => {
+                parts.push(t!(sla.counted, duration = duration(*minutes), from = at(from), calendar = calendar.clone()))
+            }
             ExplanationStep::Counted { minutes, from, calendar: None, .. } => {
                 parts.push(t!(sla.around_the_clock, duration = duration(*minutes), from = at(from)))
             }
@@ -209,7 +204,12 @@ mod tests {
         for day in [&mut hours.mon, &mut hours.tue, &mut hours.wed, &mut hours.thu, &mut hours.fri] {
             day.push(OpeningRange::new(9 * 60, 18 * 60).unwrap());
         }
-        Calendar { name: Some("Office".into()), time_zone: chrono_tz::Europe::Paris, hours, holidays: Default::default() }
+        Calendar {
+            name: Some("Office".into()),
+            time_zone: chrono_tz::Europe::Paris,
+            hours,
+            holidays: Default::default(),
+        }
     }
 
     fn policy() -> SlaPolicy {

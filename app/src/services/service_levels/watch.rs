@@ -125,7 +125,8 @@ pub(crate) async fn step(transaction: &mut PgConnection, settings: &WatchSetting
     let sent = sqlx::query!("select target, kind from ticket_sla_notices where ticket_id = $1", ticket_id)
         .fetch_all(&mut *transaction)
         .await?;
-    let was_sent = |target: SlaTarget, kind: &str| sent.iter().any(|row| row.target == target.as_str() && row.kind == kind);
+    let was_sent =
+        |target: SlaTarget, kind: &str| sent.iter().any(|row| row.target == target.as_str() && row.kind == kind);
 
     let mut notified = false;
     let mut next: Option<DateTime<Utc>> = None;
@@ -190,7 +191,7 @@ async fn reschedule(
     ticket_id: i64,
     next: Option<DateTime<Utc>>,
 ) -> Result<(), AppError> {
-    sqlx::query!("update tickets set sla_checks_at = $2 where id = $1", ticket_id, next)
+    sqlx::query!("update tickets set sla_checks_at = $2 where id = $1", ticket_id, next as Option<DateTime<Utc>>)
         .execute(&mut *transaction)
         .await?;
     Ok(())
