@@ -1438,8 +1438,10 @@ mod tests {
         assert_eq!(offered(Role::Requester), 4);
         assert!(!NotificationKind::TicketAssigned.concerns(Role::Requester));
         assert!(!NotificationKind::TicketEscalated.concerns(Role::Agent));
-        assert_eq!(offered(Role::Agent), 6);
-        assert_eq!(offered(Role::Admin), 7);
+        assert!(!NotificationKind::SlaWarning.concerns(Role::Requester));
+        assert!(!NotificationKind::SlaBreached.concerns(Role::Requester));
+        assert_eq!(offered(Role::Agent), 8);
+        assert_eq!(offered(Role::Admin), 9);
     }
 
     fn alice() -> UserReference {
