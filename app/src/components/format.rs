@@ -39,20 +39,13 @@ pub fn local_time(at: &DateTime<Utc>, time_zone: &str) -> NaiveDateTime {
 /// `lun. 30 nov. 2026, 14:05`, `Mon, Nov 30, 2026, 2:05 PM`.
 pub fn time(at: &DateTime<Utc>) -> String {
     let local = local_time(at, &viewer().time_zone);
-    let (pm, hour12) = local.hour12();
     t!(
         time.date_time,
         weekday = weekday_name(local.weekday()),
         day = local.day(),
         month = month_name(local.month()),
         year = local.year(),
-        time = t!(
-            time.clock,
-            hour24 = format!("{:02}", local.hour()),
-            hour12 = hour12,
-            minute = format!("{:02}", local.minute()),
-            meridiem = if pm { t!(time.pm) } else { t!(time.am) },
-        ),
+        time = clock(&local),
     )
 }
 
@@ -61,19 +54,24 @@ pub fn time(at: &DateTime<Utc>) -> String {
 /// What an SLA explanation shows, in its calendar's time zone.
 pub fn short_time_in(at: &DateTime<Utc>, time_zone: &str) -> String {
     let local = local_time(at, time_zone);
-    let (pm, hour12) = local.hour12();
     t!(
         time.short_date_time,
         weekday = weekday_name(local.weekday()),
         day = local.day(),
         month = month_name(local.month()),
-        time = t!(
-            time.clock,
-            hour24 = format!("{:02}", local.hour()),
-            hour12 = hour12,
-            minute = format!("{:02}", local.minute()),
-            meridiem = if pm { t!(time.pm) } else { t!(time.am) },
-        ),
+        time = clock(&local),
+    )
+}
+
+/// The time of day of `local` in the viewer's language: `14:05`, `2:05 PM`.
+fn clock(local: &NaiveDateTime) -> String {
+    let (pm, hour12) = local.hour12();
+    t!(
+        time.clock,
+        hour24 = format!("{:02}", local.hour()),
+        hour12 = hour12,
+        minute = format!("{:02}", local.minute()),
+        meridiem = if pm { t!(time.pm) } else { t!(time.am) },
     )
 }
 
