@@ -111,12 +111,12 @@ pub(crate) async fn step(transaction: &mut PgConnection, settings: &WatchSetting
     let calendar = policy_calendar(policy, &settings.calendars);
     let rows = sqlx::query!(
         r#"select action, data, created_at as "created_at: DateTime<Utc>" from ticket_events
-           where ticket_id = $1 and action in ('created', 'status_changed', 'reopened', 'escalated')
-           order by id"#,
+           where ticket_id = $1 order by id"#,
         ticket_id,
     )
     .fetch_all(&mut *transaction)
     .await?;
+    // Which changes set a status is `TicketChange::status_after`'s to say.
     let changes: Vec<(TicketChange, DateTime<Utc>)> = rows
         .into_iter()
         .filter_map(|row| TicketChange::from_stored(&row.action, row.data).ok().map(|change| (change, row.created_at)))
