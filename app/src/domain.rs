@@ -440,6 +440,8 @@ pub struct TicketEvent {
 /// store it and the API shows it: `{"action": "status_changed", "data":
 /// {"from": "open", "to": "pending"}}`. Never carries message text (only
 /// message ids): the text stays in `messages`, where its kind guards it.
+/// (A rating's comment is the one exception: the requester wrote it for
+/// whoever sees the ticket, and the history keeps what each rating said.)
 ///
 /// Adding a variant means deciding, where the compiler asks, its audience,
 /// its notifications, its timeline line and its toast; the migration's
@@ -503,6 +505,17 @@ pub enum TicketChange {
     /// its due time `due_at` (UTC) with its goal not met. Staff only; once
     /// per target per ticket.
     SlaBreached { target: service_levels::SlaTarget, policy: String, due_at: DateTime<Utc> },
+    /// The requester rated the resolution (issue 15, CSAT): `score` 1–5 and
+    /// their optional comment (absent from the JSON when none);
+    /// `replaced` when it changes their earlier rating of the same
+    /// resolution (absent when false). Seen by everyone who sees the ticket.
+    Rated {
+        score: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replaced: bool,
+    },
 }
 
 /// Who may see a ticket event, besides the right to see the ticket itself:
@@ -544,7 +557,8 @@ impl TicketChange {
             | TicketChange::Unassigned { .. }
             | TicketChange::Replied { .. }
             | TicketChange::Escalated { .. }
-            | TicketChange::Reopened { .. } => Audience::Everyone,
+            | TicketChange::Reopened { .. }
+            | TicketChange::Rated { .. } => Audience::Everyone,
         }
     }
 
@@ -572,7 +586,9 @@ impl TicketChange {
             | TicketChange::NoteAdded { .. }
             | TicketChange::Reopened { .. }
             | TicketChange::SlaWarning { .. }
-            | TicketChange::SlaBreached { .. }) => change,
+            | TicketChange::SlaBreached { .. }
+            // The requester's own words, about their own ticket.
+            | TicketChange::Rated { .. }) => change,
         }
     }
 
@@ -590,7 +606,8 @@ impl TicketChange {
             | TicketChange::Replied { .. }
             | TicketChange::NoteAdded { .. }
             | TicketChange::SlaWarning { .. }
-            | TicketChange::SlaBreached { .. } => None,
+            | TicketChange::SlaBreached { .. }
+            | TicketChange::Rated { .. } => None,
         }
     }
 
@@ -606,7 +623,8 @@ impl TicketChange {
             | TicketChange::Unassigned { .. }
             | TicketChange::NoteAdded { .. }
             | TicketChange::SlaWarning { .. }
-            | TicketChange::SlaBreached { .. } => false,
+            | TicketChange::SlaBreached { .. }
+            | TicketChange::Rated { .. } => false,
             TicketChange::Created { .. }
             | TicketChange::StatusChanged { .. }
             | TicketChange::Reopened { .. }
@@ -629,6 +647,7 @@ impl TicketChange {
             TicketChange::Reopened { .. } => "reopened",
             TicketChange::SlaWarning { .. } => "sla_warning",
             TicketChange::SlaBreached { .. } => "sla_breached",
+            TicketChange::Rated { .. } => "rated",
         }
     }
 
@@ -663,6 +682,67 @@ pub struct TicketDetail {
     /// applies to it (issue 15); absent for requesters and when none applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<service_levels::TicketSla>,
+    /// The requester's satisfaction rating of the latest resolution
+    /// (issue 15, CSAT), `null` when that resolution is not rated (or the
+    /// ticket was never resolved); earlier resolutions' ratings stay in the
+    /// history (`rated` events).
+    #[serde(default)]
+    pub rating: Option<TicketRating>,
+    /// Whether the caller may rate the ticket now (only its requester:
+    /// resolved, or closed straight after its resolution, and not rated
+    /// yet), or change their rating (within
+    /// [`RATING_CHANGE_DAYS`] days of giving it).
+    #[serde(default)]
+    pub can_rate: bool,
+}
+
+/// A satisfaction rating of one resolution of a ticket, by its requester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRating {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: u8,
+    /// The requester's words, if any (at most [`RATING_COMMENT_MAX`] characters).
+    pub comment: Option<String>,
+    /// When it was first given (UTC); it may be changed for
+    /// [`RATING_CHANGE_DAYS`] days from then.
+    pub rated_at: DateTime<Utc>,
+    /// When it was last changed (UTC; `rated_at` when never changed).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The scores a rating may have: 1 to 5.
+pub const RATING_SCORES: std::ops::RangeInclusive<u8> = 1..=5;
+/// Longest rating comment, in characters.
+pub const RATING_COMMENT_MAX: usize = 2_000;
+/// Days after a rating is given during which its requester may change it
+/// (the new score and comment replace it).
+pub const RATING_CHANGE_DAYS: i64 = 7;
+/// Days a rating link of a "resolved" email works, from the resolution.
+pub const RATING_LINK_DAYS: i64 = 30;
+
+/// A score with its words, in the viewer's language: "4 – Satisfied".
+pub fn score_label(score: u8) -> String {
+    let words = match score {
+        1 => t!(rate_page.score_1),
+        2 => t!(rate_page.score_2),
+        3 => t!(rate_page.score_3),
+        4 => t!(rate_page.score_4),
+        _ => t!(rate_page.score_5),
+    };
+    format!("{score} – {words}")
+}
+
+/// A satisfaction rating as sent (`POST /api/v1/tickets/{id}/rating`
+/// `{score, comment?}`, the ticket page's form, a rating link's page):
+/// text as given, judged by `services::ratings` (a score that is not a
+/// whole number from 1 to 5, or a bad comment, is a field error).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRating {
+    /// `"1"` to `"5"`.
+    pub score: String,
+    /// Optional: blank means none.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// A Discord account as a user gave it at registration: the name shown on

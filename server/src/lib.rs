@@ -8,6 +8,7 @@ pub mod config;
 pub mod database;
 pub mod demo;
 pub mod rate_limit;
+pub mod rating_links;
 pub mod request_tracing;
 pub mod router;
 pub mod security;

@@ -546,6 +546,11 @@ fn ticket_and_notification_cases() -> Vec<Case> {
         case(Target::Rest("POST", "/tickets/1/assign"), json!({"agent_id": 1}), &["agent_id"]),
         case(Target::Rest("POST", "/tickets/1/escalate"), json!({"reason": "Urgent"}), &["reason"]),
         case(
+            Target::Rest("POST", "/tickets/1/rating"),
+            json!({"score": 4, "comment": "Thanks"}),
+            &["score", "comment"],
+        ),
+        case(
             Target::RestPath("POST", "/tickets/{id}/activity"),
             json!({"id": "1", "activity": "typing", "internal": false}),
             &["id", "activity", "internal"],
@@ -580,6 +585,11 @@ fn ticket_and_notification_cases() -> Vec<Case> {
         ),
         case(Target::Function("assign_ticket"), json!({"key": "1", "agent_id": "1"}), &["key", "agent_id"]),
         case(Target::Function("escalate_ticket"), json!({"key": "1", "reason": "Urgent"}), &["key", "reason"]),
+        case(
+            Target::Function("rate_ticket"),
+            json!({"key": "1", "score": "4", "comment": "Thanks"}),
+            &["key", "score", "comment"],
+        ),
         case(Target::Function("get_ticket"), json!({"key": "1"}), &["key"]),
         case(
             Target::Function("announce_activity"),

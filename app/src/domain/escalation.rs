@@ -25,9 +25,9 @@ pub enum EscalationRule {
     /// Priority `urgent`, still `open` and unassigned more than
     /// [`EscalationRules::urgent_unassigned_hours`] after its creation.
     UrgentUnassigned,
-    /// A satisfaction rating under [`EscalationRules::low_rating_below`].
-    /// Stored and configurable, but nothing fires it yet: Guichet has no
-    /// ratings (issue 15, item 4, adds them and calls the escalation there).
+    /// A satisfaction rating under [`EscalationRules::low_rating_below`],
+    /// given by the requester (`services::ratings` escalates in the
+    /// rating's transaction; not on a timer).
     LowRating,
 }
 
@@ -85,8 +85,8 @@ pub struct EscalationRules {
     /// Hours (1–8,760) an `urgent` ticket may stay `open` and unassigned,
     /// counted from its creation.
     pub urgent_unassigned_hours: Option<i32>,
-    /// A rating (1–5) strictly under this escalates the ticket (stored;
-    /// ratings do not exist yet, see [`EscalationRule::LowRating`]).
+    /// A satisfaction rating (1–5) strictly under this escalates the
+    /// ticket when it is given (see [`EscalationRule::LowRating`]).
     pub low_rating_below: Option<i32>,
 }
 

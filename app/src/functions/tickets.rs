@@ -5,17 +5,17 @@
 
 use crate::domain::{
     ApiToken, LimitReached, Message, NewApiToken, StatusCount, Ticket, TicketDetail, TicketOptions, TicketPage,
-    TicketQuery,
+    TicketQuery, TicketRating,
 };
 #[cfg(feature = "ssr")]
-use crate::domain::{Assignment, Escalation, NewMessage, StatusChange, TicketEdit};
+use crate::domain::{Assignment, Escalation, NewMessage, NewRating, StatusChange, TicketEdit};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::*,
-    crate::services::{catalog, drafts, ticket_lists, tickets, tokens},
+    crate::services::{catalog, drafts, ratings, ticket_lists, tickets, tokens},
 };
 
 /// Queues, categories and agents for forms and filters.
@@ -137,6 +137,20 @@ pub async fn assign_ticket(key: String, #[server(default)] agent_id: String) -> 
 pub async fn escalate_ticket(key: String, reason: String) -> Result<Ticket, AppError> {
     let request = request().await?;
     respond(tickets::escalate(&request.context.pool, &request.caller, &key, &Escalation { reason }).await)
+}
+
+/// The requester rates ticket `key` (its latest resolution) `score` 1–5
+/// with an optional `comment`, or changes their rating within 7 days (see
+/// `services::ratings`); returns the rating as recorded.
+#[server(prefix = "/fn", endpoint = "rate_ticket")]
+pub async fn rate_ticket(
+    key: String,
+    #[server(default)] score: String,
+    #[server(default)] comment: String,
+) -> Result<TicketRating, AppError> {
+    let request = request().await?;
+    let rating = NewRating { score, comment: Some(comment) };
+    respond(ratings::rate(&request.context.pool, &request.caller, &key, &rating).await.map(|rated| rated.rating))
 }
 
 /// The caller's draft of `form` (`new_ticket` or `reply:<id>`), if any.

@@ -7,12 +7,14 @@ use crate::components::forms::{ConfirmSubmit, ErrorSummary, FieldError, action_e
 use crate::components::live::{Live, TicketPresence, Typing, TypingIndicator, held_until};
 use crate::domain::service_levels::{SlaTarget, TicketSla};
 use crate::domain::{
-    Message, MessageKind, Priority, Role, Status, Ticket, TicketChange, TicketDetail, TicketEvent, TicketOptions, User,
-    UserReference, new_submission_key,
+    Message, MessageKind, Priority, RATING_CHANGE_DAYS, RATING_COMMENT_MAX, RATING_SCORES, Role, Status, Ticket,
+    TicketChange, TicketDetail, TicketEvent, TicketOptions, TicketRating, User, UserReference, new_submission_key,
+    score_label,
 };
 use crate::error::AppError;
 use crate::functions::tickets::{
-    AddMessage, AssignTicket, ChangeStatus, EscalateTicket, UpdateTicket, get_draft, get_ticket, load_ticket_options,
+    AddMessage, AssignTicket, ChangeStatus, EscalateTicket, RateTicket, UpdateTicket, get_draft, get_ticket,
+    load_ticket_options,
 };
 use crate::pages::errors::ErrorPage;
 use crate::providers::CurrentUser;
@@ -31,6 +33,7 @@ struct Actions {
     update: ServerAction<UpdateTicket>,
     assign: ServerAction<AssignTicket>,
     escalate: ServerAction<EscalateTicket>,
+    rate: ServerAction<RateTicket>,
 }
 
 impl Actions {
@@ -40,6 +43,7 @@ impl Actions {
             + self.update.version().get()
             + self.assign.version().get()
             + self.escalate.version().get()
+            + self.rate.version().get()
     }
 
     /// The error of whichever action failed last, for the page-level message.
@@ -82,6 +86,7 @@ fn TicketScreen(key: String) -> impl IntoView {
         update: ServerAction::new(),
         assign: ServerAction::new(),
         escalate: ServerAction::new(),
+        rate: ServerAction::new(),
     };
     // Live events refetch once the page has hydrated (see `held_until`).
     let shown = RwSignal::new(false);
@@ -162,6 +167,12 @@ fn TicketView(
         detail.with(|detail| detail.as_ref().map(|detail| detail.events.clone()).unwrap_or_default())
     });
     let status = Memo::new(move |_| ticket.with(|ticket| ticket.status));
+    let first_rating = (first.rating.clone(), first.can_rate);
+    let rating = Memo::new(move |_| {
+        detail
+            .with(|detail| detail.as_ref().map(|detail| (detail.rating.clone(), detail.can_rate)))
+            .unwrap_or_else(|| first_rating.clone())
+    });
     let priority = Memo::new(move |_| ticket.with(|ticket| ticket.priority));
     let category = Memo::new(move |_| ticket.with(|ticket| ticket.category.clone()));
     let assignee = Memo::new(move |_| ticket.with(|ticket| ticket.assignee.clone()));
@@ -254,6 +265,7 @@ fn TicketView(
                         {move || closed_at.get().map(|at| view! { <dt>{t!(ticket.closed)}</dt><dd><FullTime at /></dd> })}
                     </dl>
                     {move || sla.get().map(|sla| view! { <SlaPanel sla /> })}
+                    <RatingSection key=key.clone() staff rating action=actions.rate />
                     {if staff {
                         view! { <StaffControls key=key.clone() user=user.clone() queue=ticket_queue status priority category assignee options actions /> }.into_any()
                     } else {
@@ -456,6 +468,89 @@ fn ReplyForm(
         >
             <Suspense fallback=|| ()>{form}</Suspense>
         </Show>
+    }
+}
+
+/// The satisfaction rating (issue 15, CSAT): for the requester while they
+/// may rate, a form of five radio buttons and a comment that posts without
+/// JavaScript too (and replaces their rating while it may still change);
+/// otherwise the rating, for everyone who sees the ticket, if there is one.
+#[component]
+fn RatingSection(
+    key: String,
+    staff: bool,
+    /// The latest resolution's rating, and whether the viewer may rate now.
+    rating: Memo<(Option<TicketRating>, bool)>,
+    action: ServerAction<RateTicket>,
+) -> impl IntoView {
+    let error = action_error(action.value());
+    let key = StoredValue::new(key);
+    move || {
+        let (current, can_rate) = rating.get();
+        if !can_rate {
+            return current
+                .map(|rating| {
+                    view! {
+                        <section class="rating" aria-labelledby="rating-heading" data-testid="rating">
+                            <h2 id="rating-heading">{t!(rating_form.heading)}</h2>
+                            <RatingView rating staff />
+                        </section>
+                    }
+                    .into_any()
+                })
+                .unwrap_or_else(|| ().into_any());
+        }
+        let score = current.as_ref().map(|rating| rating.score);
+        let comment = current.as_ref().and_then(|rating| rating.comment.clone()).unwrap_or_default();
+        let heading = if current.is_some() { t!(rating_form.change_heading) } else { t!(rating_form.heading) };
+        view! {
+            <section class="rating" aria-labelledby="rating-heading" data-testid="rating">
+                <h2 id="rating-heading">{heading}</h2>
+                {current.map(|rating| view! { <RatingView rating staff /> })}
+                <ErrorSummary error labels=vec![("score", t!(rating_form.question)), ("comment", t!(rating_form.comment))] />
+                <ActionForm action=action attr:class="stacked-form rating-form">
+                    <input type="hidden" name="key" value=key.get_value() />
+                    <fieldset class="rating-scores" aria-describedby=described_by(error, "score") aria-invalid=invalid(error, "score")>
+                        <legend>{t!(rating_form.question)}</legend>
+                        {RATING_SCORES.map(|value| view! {
+                            <label class="rating-score">
+                                <input type="radio" name="score" value=value.to_string() required checked=score == Some(value) />
+                                " "{score_label(value)}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <FieldError error name="score" />
+                    <label>{t!(rating_form.comment)}
+                        <textarea name="comment" rows="3" maxlength=RATING_COMMENT_MAX.to_string() aria-describedby=described_by(error, "comment") aria-invalid=invalid(error, "comment")>{comment}</textarea>
+                    </label>
+                    <FieldError error name="comment" />
+                    <div class="form-actions">
+                        <button type="submit">{t!(rating_form.submit)}</button>
+                    </div>
+                </ActionForm>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+/// A rating as given: its score in words, the comment, when.
+#[component]
+fn RatingView(rating: TicketRating, staff: bool) -> impl IntoView {
+    let until = rating.rated_at + chrono::Duration::days(RATING_CHANGE_DAYS);
+    let label = if staff { t!(rating_form.requester_rated) } else { t!(rating_form.you_rated) };
+    view! {
+        <div class="rating-given" data-score=rating.score>
+            <p>
+                {label}" "<strong>{score_label(rating.score)}</strong>" "
+                <span class="rating-stars" aria-hidden="true">{"★".repeat(rating.score.into())}{"☆".repeat(5 - usize::from(rating.score.min(5)))}</span>
+            </p>
+            {rating.comment.map(|comment| view! { <blockquote class="rating-comment">{comment}</blockquote> })}
+            <p><small><FullTime at=rating.updated_at /></small></p>
+            {(!staff && chrono::Utc::now() < until).then(|| view! {
+                <p><small>{t!(rating_form.change_until)}" "<FullTime at=until /></small></p>
+            })}
+        </div>
     }
 }
 
@@ -704,6 +799,17 @@ fn TimelineEntry(event: TicketEvent) -> impl IntoView {
         }
         TicketChange::SlaBreached { target, due_at, .. } => {
             t!(timeline.sla_breached, target = target.label(), due = time(due_at))
+        }
+        TicketChange::Rated { score, comment, replaced } => {
+            let rated = if *replaced {
+                t!(timeline.rating_changed, score = *score)
+            } else {
+                t!(timeline.rated, score = *score)
+            };
+            match comment {
+                Some(comment) => t!(timeline.rated_with_comment, rating = rated, comment = comment.clone()),
+                None => rated,
+            }
         }
     };
     view! {

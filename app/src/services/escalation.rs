@@ -216,8 +216,9 @@ pub enum Step {
 /// ticket: the jobs worker runs it in [`crate::services::transaction::run`]):
 /// claims the oldest due ticket and escalates it as the system, recording
 /// the rule's claim on it in the same transaction. A rule switched off
-/// (`None`), and [`EscalationRule::LowRating`] (not timed: ratings will call
-/// [`escalate_by_rule`] when one is given), do nothing.
+/// (`None`), and [`EscalationRule::LowRating`] (not timed:
+/// [`crate::services::ratings`] calls [`escalate_by_rule`] when a low
+/// rating is given), do nothing.
 ///
 /// Errors: [`AppError::Internal`] when the database fails (the transaction
 /// then rolls back).
@@ -232,10 +233,10 @@ pub(crate) async fn step(
         EscalationRule::UrgentUnassigned => {
             urgent_unassigned_due!("", threshold).fetch_optional(&mut *transaction).await?
         }
-        // The hook for issue 15's ratings (item 4, not built yet): a rating
-        // under `rules.low_rating_below` calls `escalate_by_rule(..,
-        // EscalationRule::LowRating, ..)` in the rating's own transaction;
-        // there is nothing to look for on a timer.
+        // Issue 15's ratings: a rating under `rules.low_rating_below` calls
+        // `escalate_by_rule(.., EscalationRule::LowRating, ..)` in the
+        // rating's own transaction (`services::ratings`); there is nothing to
+        // look for on a timer.
         EscalationRule::LowRating => None,
     };
     let Some(ticket_id) = due else { return Ok(Step::Idle) };

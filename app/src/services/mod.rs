@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod outgoing;
 pub mod passwords;
 pub mod presence;
+pub mod ratings;
 pub mod service_levels;
 pub mod sessions;
 pub mod text;

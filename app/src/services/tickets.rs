@@ -7,7 +7,7 @@ use crate::domain::{
     UserReference, escalation::EscalationRule, reference,
 };
 use crate::error::{AppError, FieldErrors};
-use crate::services::{Caller, events, service_levels, text, transaction};
+use crate::services::{Caller, events, ratings, service_levels, text, transaction};
 use crate::t;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -380,7 +380,7 @@ async fn limits_reached(
         .collect())
 }
 
-async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
+pub(crate) async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, AppError> {
     let row = select_ticket!(" where t.id = $1", id).fetch_one(connection).await?;
     Ok(row.into())
 }
@@ -390,7 +390,7 @@ async fn load_ticket(connection: &mut PgConnection, id: i64) -> Result<Ticket, A
 /// Requesters see only their own tickets: anyone else's is "not found".
 ///
 /// Errors: 401; 404.
-async fn visible_ticket(
+pub(crate) async fn visible_ticket(
     connection: &mut PgConnection,
     caller: &Caller,
     key: &str,
@@ -504,7 +504,10 @@ pub async fn get_ticket(pool: &PgPool, caller: &Caller, key: &str) -> Result<Tic
         })
         .collect();
     let sla = if staff { service_levels::ticket::for_ticket(&mut connection, &ticket, &events).await? } else { None };
+    let (rating, can_rate) = ratings::for_ticket(&mut connection, &ticket, caller.user()?.id).await?;
     Ok(TicketDetail {
+        rating,
+        can_rate,
         requester_discord,
         sla,
         events,

@@ -3,11 +3,11 @@
 use super::{ApiCaller, ApiError, Json, Path};
 use crate::state::AppState;
 use app::domain::{
-    ApiToken, Assignment, Escalation, Message, NewApiToken, NewMessage, NewTicket, StatusChange, Ticket, TicketDetail,
-    TicketEdit, TicketPage, TicketQuery, TicketSource, TicketStats,
+    ApiToken, Assignment, Escalation, Message, NewApiToken, NewMessage, NewRating, NewTicket, StatusChange, Ticket,
+    TicketDetail, TicketEdit, TicketPage, TicketQuery, TicketRating, TicketSource, TicketStats,
 };
 use app::error::AppError;
-use app::services::{ticket_lists, tickets, tokens};
+use app::services::{ratings, ticket_lists, tickets, tokens};
 use app::t;
 use axum::{
     Router,
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/status", put(change_status))
         .route("/tickets/{id}/assign", post(assign))
         .route("/tickets/{id}/escalate", post(escalate))
+        .route("/tickets/{id}/rating", post(rate))
         .route("/tokens", post(create_token).get(list_tokens))
         .route("/tokens/{id}", delete(delete_token))
 }
@@ -222,4 +223,46 @@ async fn list_tokens(request: ApiCaller) -> Result<Json<TokensBody>, ApiError> {
 async fn delete_token(request: ApiCaller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     tokens::delete_token(&request.context.pool, &request.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/tickets/{id}/rating` `{score: 1–5, comment?: text}`: any
+/// JSON value is read, so a score of the wrong type is a field error too.
+#[derive(Deserialize)]
+struct RatingBody {
+    #[serde(default)]
+    score: serde_json::Value,
+    #[serde(default)]
+    comment: serde_json::Value,
+}
+
+/// `{"rating": {score, comment, rated_at, updated_at}, "escalated": bool}`
+#[derive(Serialize)]
+struct RatingAnswer {
+    rating: TicketRating,
+    /// Whether this rating escalated the ticket (a score under `low_rating_below`).
+    escalated: bool,
+}
+
+/// 201 for a new rating, 200 when it replaces the earlier one.
+async fn rate(
+    request: ApiCaller,
+    Path(id): Path<String>,
+    Json(body): Json<RatingBody>,
+) -> Result<(StatusCode, Json<RatingAnswer>), ApiError> {
+    use serde_json::Value;
+    let score = match body.score {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text,
+        Value::Null => String::new(),
+        // An array, an object, a boolean: not a score (a field error).
+        other => other.to_string(),
+    };
+    let comment = match body.comment {
+        Value::Null => None,
+        Value::String(text) => Some(text),
+        _ => return Err(AppError::field("comment", t!(field.text_expected)).into()),
+    };
+    let rated = ratings::rate(&request.context.pool, &request.caller, &id, &NewRating { score, comment }).await?;
+    let status = if rated.replaced { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(RatingAnswer { rating: rated.rating, escalated: rated.escalated })))
 }

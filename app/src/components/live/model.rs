@@ -318,6 +318,7 @@ pub fn toast_text(event: &LiveTicketEvent) -> String {
         TicketChange::SlaBreached { target, .. } => {
             t!(toast.sla_breached, reference = reference, target = target.label())
         }
+        TicketChange::Rated { score, .. } => t!(toast.rated, reference = reference, actor = actor, score = *score),
     }
 }
 

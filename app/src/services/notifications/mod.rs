@@ -229,6 +229,36 @@ pub struct EmailPayload {
     pub sla_target: Option<SlaTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
+    /// For a "resolved" email: the resolution its requester may rate from
+    /// the email's one-click links, signed when the email is rendered (the
+    /// token itself is never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<RatingLinkTarget>,
+}
+
+/// The resolution a "resolved" email's rating links rate (see
+/// [`crate::services::ratings::RatingLink`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingLinkTarget {
+    pub ticket_id: i64,
+    /// The `status_changed` event that resolved the ticket.
+    pub resolution_id: i64,
+    pub requester_id: i64,
+    /// When the links stop working (UTC).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RatingLinkTarget {
+    /// The signed link (`{public_url}/rate/{token}`, without its `?score=`).
+    pub fn url(&self, public_url: &str, key: &crate::services::SecretKey) -> String {
+        let link = crate::services::ratings::RatingLink {
+            ticket_id: self.ticket_id,
+            resolution_id: self.resolution_id,
+            requester_id: self.requester_id,
+            expires_at: self.expires_at,
+        };
+        format!("{}/rate/{}", public_url.trim_end_matches('/'), link.sign(key))
+    }
 }
 
 /// What a Discord row carries, rendered to an embed by the worker.

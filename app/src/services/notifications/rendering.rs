@@ -35,20 +35,35 @@ pub fn email_language(payload: &EmailPayload, default: Language) -> Language {
 }
 
 /// Renders an email row with the templates in `language`; `link` is the
-/// ticket's page.
+/// ticket's page; `rating` the signed rating link of a "resolved" email
+/// (`.../rate/{token}`), which the email offers once per score
+/// (`?score=1` to `?score=5`).
 ///
 /// Errors: [`AppError::Internal`] when a template fails.
 pub fn render_email(
     kind: NotificationKind,
     payload: &EmailPayload,
     link: &str,
+    rating: Option<&str>,
     language: Language,
 ) -> Result<RenderedEmail, AppError> {
-    i18n::request::as_viewer(Viewer { language, ..i18n::desk() }, || render_email_here(kind, payload, link))
+    i18n::request::as_viewer(Viewer { language, ..i18n::desk() }, || render_email_here(kind, payload, link, rating))
 }
 
 /// [`render_email`] in the current language.
-fn render_email_here(kind: NotificationKind, payload: &EmailPayload, link: &str) -> Result<RenderedEmail, AppError> {
+fn render_email_here(
+    kind: NotificationKind,
+    payload: &EmailPayload,
+    link: &str,
+    rating: Option<&str>,
+) -> Result<RenderedEmail, AppError> {
+    let rating_links: Vec<Value> = rating
+        .map(|rating| {
+            crate::domain::RATING_SCORES
+                .map(|score| json!({"label": crate::domain::score_label(score), "url": format!("{rating}?score={score}")}))
+                .collect()
+        })
+        .unwrap_or_default();
     let actor = payload.actor.clone().unwrap_or_else(|| "Guichet".into());
     let (reference, subject) = (payload.reference.clone(), payload.subject.clone());
     let intro = match kind {
@@ -103,6 +118,8 @@ fn render_email_here(kind: NotificationKind, payload: &EmailPayload, link: &str)
             t!(email.open_reference, reference = payload.reference.clone())
         },
         link => link,
+        rating_question => t!(email.rating_question),
+        rating_links => rating_links,
         footer => t!(email.footer),
     };
     let render = |name: &str| {

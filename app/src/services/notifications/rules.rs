@@ -48,7 +48,7 @@ struct Recipients {
 /// The kind of notification a change causes, if any. A reply is an agent's
 /// or the requester's depending on its author; internal notes, reopenings,
 /// priority, category and unassignment cause none (from the seeds' list of
-/// emails).
+/// emails), nor do ratings (a low one escalates, which notifies).
 pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) -> Option<NotificationKind> {
     match change {
         TicketChange::Created { .. } => Some(NotificationKind::TicketCreated),
@@ -66,6 +66,9 @@ pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) 
         | TicketChange::CategoryChanged { .. }
         | TicketChange::Unassigned { .. }
         | TicketChange::NoteAdded { .. } => None,
+        // Staff see it on the ticket, live; a low score escalates the
+        // ticket, and that notifies the admins.
+        TicketChange::Rated { .. } => None,
     }
 }
 
@@ -181,6 +184,21 @@ pub(crate) async fn fan_out(
         language: None,
         sla_target: service_level.map(|(target, _)| target),
         due_at: service_level.map(|(_, due_at)| due_at),
+        // The requester rates the resolution from the email (issue 15).
+        rating: (kind == NotificationKind::TicketResolved).then(|| {
+            let link = crate::services::ratings::RatingLink::for_resolution(
+                ticket_id,
+                event_id,
+                ticket.requester_id,
+                Utc::now(),
+            );
+            super::RatingLinkTarget {
+                ticket_id,
+                resolution_id: event_id,
+                requester_id: ticket.requester_id,
+                expires_at: link.expires_at,
+            }
+        }),
     };
     // The inbox line in the recipient's language (else the desk's).
     let title = |language| {

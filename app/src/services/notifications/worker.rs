@@ -294,7 +294,9 @@ impl Worker {
             Err(error) => return Outcome::Permanent(format!("unreadable payload: {error}")),
         };
         let language = super::email_language(&payload, self.settings.desk.language);
-        let rendered = match render_email(kind, &payload, &self.ticket_link(&payload.reference), language) {
+        let rating = payload.rating.map(|target| target.url(&self.settings.public_url, &self.settings.secret_key));
+        let link = self.ticket_link(&payload.reference);
+        let rendered = match render_email(kind, &payload, &link, rating.as_deref(), language) {
             Ok(rendered) => rendered,
             Err(_) => return Outcome::Permanent("the mail template failed".into()),
         };
