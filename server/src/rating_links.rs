@@ -153,7 +153,7 @@ fn page(
          <fieldset class=\"rating-scores\"{score_described}><legend>{legend}</legend>",
         token = escape(token),
         score_described = described("score", &score_error),
-        legend = escape(&t!(rate_page.question)),
+        legend = escape(t!(rate_page.question)),
     ));
     for value in RATING_SCORES {
         let checked = if score == Some(value) { " checked" } else { "" };
@@ -168,7 +168,7 @@ fn page(
     }
     main.push_str(&format!(
         "<label>{label}<textarea name=\"comment\" rows=\"4\" maxlength=\"{max}\"{described}>{comment}</textarea></label>",
-        label = escape(&t!(rate_page.comment)),
+        label = escape(t!(rate_page.comment)),
         max = RATING_COMMENT_MAX,
         described = described("comment", &comment_error),
         comment = escape(&comment),
@@ -178,7 +178,7 @@ fn page(
     }
     main.push_str(&format!(
         "<div class=\"form-actions\"><button type=\"submit\">{}</button></div></form>",
-        escape(&t!(rate_page.save))
+        escape(t!(rate_page.save))
     ));
     main.push_str(&format!(
         "<p><a href=\"/tickets/{reference}\">{link}</a></p>",
@@ -195,9 +195,9 @@ fn error_page(error: &AppError) -> Response {
     let title = t!(rate_page.unusable);
     let main = format!(
         "<h1>{}</h1><p role=\"alert\" data-testid=\"rating-link-error\">{}</p><p><a href=\"/tickets\">{}</a></p>",
-        escape(&title),
+        escape(title),
         escape(&error.to_string()),
-        escape(&t!(rate_page.my_tickets)),
+        escape(t!(rate_page.my_tickets)),
     );
-    (status, Html(document(&title, &main))).into_response()
+    (status, Html(document(title, &main))).into_response()
 }

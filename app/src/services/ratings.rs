@@ -153,6 +153,7 @@ pub struct Rated {
 }
 
 /// A checked rating: its score and comment.
+#[derive(Debug)]
 struct ValidRating {
     score: u8,
     comment: Option<String>,
