@@ -5,9 +5,8 @@
 //
 // Runs hydrated (axe runs in the page; the HTML is the server's either way).
 
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { DEMO, isHydrated, newUser, sameOrigin, t, visit } from './helpers';
+import { DEMO, isHydrated, newUser, sameOrigin, seriousViolations, t, visit } from './helpers';
 
 test.beforeEach(() => {
   test.skip(!isHydrated(), 'axe runs as JavaScript in the page');
@@ -36,18 +35,6 @@ const PAGES: Record<Who, string[]> = {
     '/admin/notifications?status=pending',
   ],
 };
-
-/** Serious and critical violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${violation.id} (${violation.impact}): ${violation.help}\n` +
-        violation.nodes.map((node) => `    ${node.target.join(' ')}: ${node.failureSummary?.split('\n').join(' ')}`).join('\n'),
-    );
-}
 
 for (const who of ['visitor', 'requester', 'agent', 'admin'] as const) {
   for (const theme of ['light', 'dark'] as const) {

@@ -5,6 +5,7 @@
 // The helpers work in both; synchronisation is always on something visible in
 // the page, never on sleeps.
 
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page, type Response } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
 import { language, t } from './i18n';
@@ -242,4 +243,16 @@ export async function expectFieldError(
   await expect(page.locator(`[id="${id}"]`)).toHaveCount(1);
   await expect(near.locator(`p.field-error[id="${id}"]`)).toHaveText(reason);
   await expect(page.locator(`.error-summary a[href="#${id}"]`)).toHaveText(`${label}: ${reason}`);
+}
+
+/** Serious and critical axe violations (WCAG 2.1 A/AA and best practice) on the page as it is now, one line each: what and where. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help}\n` +
+        violation.nodes.map((node) => `    ${node.target.join(' ')}: ${node.failureSummary?.split('\n').join(' ')}`).join('\n'),
+    );
 }

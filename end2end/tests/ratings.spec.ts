@@ -5,10 +5,9 @@
 // comment. axe-core checks the rating form, the rating shown and the link's
 // page (hydrated only, as in a11y.spec.ts).
 
-import AxeBuilder from '@axe-core/playwright';
 import { createHash, createHmac } from 'node:crypto';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DEMO, isHydrated, languageContext, newUser, sameOrigin, t, visit, waitForHydration } from './helpers';
+import { DEMO, isHydrated, languageContext, newUser, sameOrigin, seriousViolations, t, visit, waitForHydration } from './helpers';
 
 /** The e2e servers' GUICHET_SECRET_KEY (playwright.config.ts). */
 const SECRET_KEY = 'guichet-e2e-secret-key';
@@ -49,16 +48,6 @@ async function resolvedByAgent(browser: Browser, baseURL: string | undefined, id
   });
   expect(resolved.status()).toBe(200);
   return agent;
-}
-
-/** Serious and critical axe violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target).join(', ')})`);
 }
 
 /**
