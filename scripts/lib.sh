@@ -107,6 +107,17 @@ ensure_sqlx_cli() {
     fi
 }
 
+# cargo-nextest, which runs the server's one test binary with a process per
+# test (so a test's global state, such as a log subscriber, stays its own).
+ensure_nextest() {
+    if cargo nextest --version >/dev/null 2>&1; then
+        step "cargo-nextest present ($(cargo nextest --version 2>/dev/null | head -n1))"
+    else
+        step "installing cargo-nextest (takes a few minutes)"
+        cargo install cargo-nextest --locked
+    fi
+}
+
 # cargo, rustup, the wasm target and the rustfmt and clippy components: what
 # the lint gates (scripts/test lint) need, without the build tools.
 ensure_rust_toolchain() {

@@ -1,6 +1,6 @@
 //! Accounts over HTTP: registration, log-in, log-out, throttling, roles.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::{TestApp, password_of};

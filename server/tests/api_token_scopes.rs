@@ -1,6 +1,6 @@
 //! API tokens' scopes and expiry, and who may create them (issue 20, item 9).
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

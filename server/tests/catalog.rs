@@ -1,6 +1,6 @@
 //! Queues and categories over HTTP: admins configure them, nobody else can.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

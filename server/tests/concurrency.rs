@@ -1,7 +1,7 @@
 //! Concurrent writes on a fresh desk (issue 20, item 11): the per-(queue,
 //! status) counters must neither deadlock nor drift.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

@@ -3,7 +3,7 @@
 //! desk's default), pages and API errors in it, and the settings that
 //! choose it.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::i18n::{Language, Viewer};

@@ -5,7 +5,7 @@
 //! their bad input; and each rule's candidates found through its index on
 //! a desk of 100,000 tickets.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::domain::escalation::EscalationRule;

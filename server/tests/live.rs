@@ -4,7 +4,7 @@
 //! positions, typing and presence, and streams that end on log-out or
 //! demotion.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! The log-in throttle under concurrency and from several addresses, and the
 //! bounded password-hashing queue (issue 20, item 2).
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::services::Settings;

@@ -6,7 +6,7 @@
 //! `every_server_function_has_a_naughty_case` reads the `#[server]`
 //! functions from app/src/functions/ and fails for one without a case here.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::services::{SecretKey, Settings};

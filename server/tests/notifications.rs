@@ -2,7 +2,7 @@
 //! server (Python's aiosmtpd, writing a maildir) receives the mails, which are
 //! parsed here; a local HTTP server stands in for Discord.
 
-mod common;
+use crate::common;
 
 use app::domain::{NotificationKind, Role};
 use app::services::notifications::{MailSettings, SmtpTls, WebhookInput, Worker, WorkerHandle, WorkerOptions};

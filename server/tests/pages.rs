@@ -1,6 +1,6 @@
 //! Server-rendered pages: user text is shown as text, never as HTML.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

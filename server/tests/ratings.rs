@@ -7,7 +7,7 @@
 //! another user's, a second rating, an earlier resolution's. Times are moved
 //! back in the database (or a link signed with an old expiry), never waited for.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::services::notifications::{EmailPayload, render_email};

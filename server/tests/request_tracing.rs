@@ -2,7 +2,7 @@
 //! `x-request-id`, and a database failure is logged once, in the request's
 //! span (so with its request id), with its cause, and never sent to the client.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

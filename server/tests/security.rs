@@ -2,7 +2,7 @@
 //! headers with a CSP nonce, form-post redirects and errors kept on the site,
 //! rate limits, and the JSON API's body rules (415, 413, `Bearer` in any case).
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use app::services::{RateLimits, Settings};

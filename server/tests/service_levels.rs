@@ -2,7 +2,7 @@
 //! write, agents read, requesters get 403; bad input is a field error and
 //! changes nothing.
 
-mod common;
+use crate::common;
 
 use app::domain::Role;
 use common::TestApp;

@@ -3,7 +3,7 @@
 //! validation, lists, search and pagination, index use, and API tokens.
 //! The server-function tests are grouped at the end of the file.
 
-mod common;
+use crate::common;
 
 use app::domain::{Role, TicketQuery, User};
 use app::services::{Caller, ticket_lists};

@@ -4,7 +4,7 @@
 //! `GUICHET_REQUIRE_2FA_FOR` requirement, an admin's reset, and the
 //! account's history. Codes come from the `totp-rs` crate, like an app's.
 
-mod common;
+use crate::common;
 
 use app::domain::{Role, TwoFactorRequirement};
 use app::services::{Caller, SecretKey, Settings, tokens};
