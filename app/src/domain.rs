@@ -614,7 +614,7 @@ impl TicketChange {
     /// Whether this change may move the ticket's SLA due times or goals: a
     /// status (pause, stop, reopen), the priority (another policy may
     /// apply), or a reply (the first response). The jobs worker then looks
-    /// at the ticket again at its next pass (`tickets.sla_checks_at`).
+    /// at the ticket again at its next pass (`ticket_sla_checks`).
     pub fn moves_service_levels(&self) -> bool {
         match self {
             TicketChange::PriorityChanged { .. } | TicketChange::Replied { .. } => true,

@@ -40,10 +40,16 @@ pub async fn record(
     .fetch_one(&mut *connection)
     .await?;
     if change.moves_service_levels() {
-        // The jobs worker looks at the ticket's SLA clocks at its next pass.
-        sqlx::query!("update tickets set sla_checks_at = now() where id = $1", ticket_id)
-            .execute(&mut *connection)
-            .await?;
+        // The jobs worker looks at the ticket's SLA clocks at its next pass
+        // (a row of its own: a second update of the ticket's row would
+        // re-check its foreign keys, see the migration of ticket_sla_checks).
+        sqlx::query!(
+            "insert into ticket_sla_checks (ticket_id, due_at) values ($1, now())
+             on conflict (ticket_id) do update set due_at = excluded.due_at",
+            ticket_id
+        )
+        .execute(&mut *connection)
+        .await?;
     }
     live::notify_event(&mut *connection, id).await?;
     notifications::fan_out(connection, id, ticket_id, actor_id, change).await?;

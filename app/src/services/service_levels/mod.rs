@@ -696,7 +696,7 @@ pub fn matching_policy<'policy>(
 }
 
 /// Asks the jobs worker to look at every ticket not resolved or closed
-/// again at its next pass (`tickets.sla_checks_at`), in the transaction of
+/// again at its next pass (`ticket_sla_checks`), in the transaction of
 /// a change to a policy or a calendar: their warning and due times may
 /// have moved. A desk with many open tickets is worked through over a few
 /// passes (the worker takes at most 2 × `RULE_BATCH` per pass).
@@ -704,8 +704,9 @@ pub fn matching_policy<'policy>(
 /// Errors: [`AppError::Internal`] when the database fails.
 async fn recheck_open_tickets(connection: &mut PgConnection) -> Result<(), AppError> {
     sqlx::query!(
-        "update tickets set sla_checks_at = now()
-         where status not in ('resolved', 'closed')"
+        "insert into ticket_sla_checks (ticket_id, due_at)
+         select id, now() from tickets where status not in ('resolved', 'closed')
+         on conflict (ticket_id) do update set due_at = excluded.due_at"
     )
     .execute(connection)
     .await?;

@@ -4,12 +4,13 @@
 //! target, ever, with the system as actor; the notifications follow from
 //! the event (the assignee, else every agent; breaches also the admins).
 //!
-//! Candidates come from a stored timestamp, `tickets.sla_checks_at` (the
-//! partial index `tickets_sla_checks_idx`): every change that may move a
+//! Candidates come from a stored timestamp, `ticket_sla_checks.due_at`
+//! (the index `ticket_sla_checks_due_idx`): every change that may move a
 //! ticket's clocks sets it to now, and each step, having worked the clocks
 //! out from the ticket's events, sets it to the next warning or due time of
-//! a running clock, or clears it (no policy, paused, stopped, both notices
-//! sent). `ticket_sla_notices` is the mark that makes a notice no longer due.
+//! a running clock, or deletes the row (no policy, paused, stopped, both
+//! notices sent). The row is not a column of `tickets` so that a change
+//! never updates the ticket's row twice (see that table's migration). `ticket_sla_notices` is the mark that makes a notice no longer due.
 
 use super::clock::StatusSince;
 use super::ticket::{policy_calendar, status_timeline, target_deadline};
@@ -71,15 +72,17 @@ pub(crate) enum Step {
 }
 
 /// The statement that finds and claims the ticket due for a look the
-/// longest: `sla_checks_at` past, through `tickets_sla_checks_idx`.
+/// longest: its `ticket_sla_checks.due_at` past, through
+/// `ticket_sla_checks_due_idx`; the lock is the ticket's row (as every
+/// change of the ticket takes it first), skipped when another holds it.
 /// `$prefix` is `""`, or `"explain "` for the index test.
 macro_rules! sla_check_due {
     ($prefix:tt) => {
         sqlx::query_scalar!(
             $prefix
-                + "select t.id from tickets t
-                 where t.sla_checks_at <= now()
-                 order by t.sla_checks_at, t.id
+                + "select t.id from ticket_sla_checks c join tickets t on t.id = c.ticket_id
+                 where c.due_at <= now()
+                 order by c.due_at, c.ticket_id
                  limit 1
                  for update of t skip locked"
         )
@@ -191,9 +194,21 @@ async fn reschedule(
     ticket_id: i64,
     next: Option<DateTime<Utc>>,
 ) -> Result<(), AppError> {
-    sqlx::query!("update tickets set sla_checks_at = $2 where id = $1", ticket_id, next as Option<DateTime<Utc>>)
+    match next {
+        Some(due_at) => sqlx::query!(
+            "insert into ticket_sla_checks (ticket_id, due_at) values ($1, $2)
+             on conflict (ticket_id) do update set due_at = excluded.due_at",
+            ticket_id,
+            due_at as DateTime<Utc>
+        )
         .execute(&mut *transaction)
-        .await?;
+        .await
+        .map(drop)?,
+        None => sqlx::query!("delete from ticket_sla_checks where ticket_id = $1", ticket_id)
+            .execute(&mut *transaction)
+            .await
+            .map(drop)?,
+    };
     Ok(())
 }
 
