@@ -62,14 +62,23 @@ pub async fn update_business_calendar(
     let request = request().await?;
     let days = [&*mon, &*tue, &*wed, &*thu, &*fri, &*sat, &*sun];
     let input = CalendarInput::from_form(name, time_zone, days, &holidays);
-    respond(service_levels::update_calendar(&request.context.pool, &request.caller, id, &input).await)
+    // One form per calendar on the page: the error names its card.
+    respond(
+        service_levels::update_calendar(&request.context.pool, &request.caller, id, &input)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }
 
 /// Deletes business calendar `id` (admins), unless a policy uses it.
 #[server(prefix = "/fn", endpoint = "delete_business_calendar")]
 pub async fn delete_business_calendar(id: i64) -> Result<(), AppError> {
     let request = request().await?;
-    respond(service_levels::delete_calendar(&request.context.pool, &request.caller, id).await)
+    respond(
+        service_levels::delete_calendar(&request.context.pool, &request.caller, id)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }
 
 /// Adds an SLA policy (admins). Empty `queue`, `priority` = any; empty
@@ -110,21 +119,32 @@ pub async fn update_sla_policy(
     #[server(default)] position: String,
 ) -> Result<SlaPolicy, AppError> {
     let request = request().await?;
-    let input = respond(PolicyInput::from_form(
-        name,
-        queue,
-        priority,
-        &first_response_minutes,
-        &resolution_minutes,
-        &calendar_id,
-        &position,
-    ))?;
-    respond(service_levels::update_policy(&request.context.pool, &request.caller, id, &input).await)
+    let input = respond(
+        PolicyInput::from_form(
+            name,
+            queue,
+            priority,
+            &first_response_minutes,
+            &resolution_minutes,
+            &calendar_id,
+            &position,
+        )
+        .map_err(|error| error.for_record(id)),
+    )?;
+    respond(
+        service_levels::update_policy(&request.context.pool, &request.caller, id, &input)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }
 
 /// Deletes SLA policy `id` (admins).
 #[server(prefix = "/fn", endpoint = "delete_sla_policy")]
 pub async fn delete_sla_policy(id: i64) -> Result<(), AppError> {
     let request = request().await?;
-    respond(service_levels::delete_policy(&request.context.pool, &request.caller, id).await)
+    respond(
+        service_levels::delete_policy(&request.context.pool, &request.caller, id)
+            .await
+            .map_err(|error| error.for_record(id)),
+    )
 }

@@ -47,6 +47,26 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
     Value::deserialize(deserializer).map(Some)
 }
 
+impl EscalationRulesInput {
+    /// The input of the admin page's form (`/admin/service-levels`), whose
+    /// thresholds arrive as text: blank = the rule off (`null`), a whole
+    /// number as it is, anything else kept as text so that
+    /// [`validate_rules`] refuses it on its field ("a whole number").
+    pub fn from_form(unanswered_hours: &str, urgent_unassigned_hours: &str, low_rating_below: &str) -> Self {
+        let value = |text: &str| {
+            Some(match text.trim() {
+                "" => Value::Null,
+                text => text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text)),
+            })
+        };
+        EscalationRulesInput {
+            unanswered_hours: value(unanswered_hours),
+            urgent_unassigned_hours: value(urgent_unassigned_hours),
+            low_rating_below: value(low_rating_below),
+        }
+    }
+}
+
 impl From<EscalationRules> for EscalationRulesInput {
     fn from(rules: EscalationRules) -> Self {
         let value = |threshold: Option<i32>| Some(threshold.map_or(Value::Null, Value::from));
@@ -102,11 +122,13 @@ fn threshold(
     None
 }
 
-/// The thresholds in force (admins only).
+/// The thresholds in force (agents and admins: agents read them on
+/// `/admin/service-levels`, as they read calendars and policies; only
+/// admins change them, [`set_rules`]).
 ///
-/// Errors: 401; 403 for agents, requesters and a bearer token without the `admin` scope.
+/// Errors: 401; 403 for requesters.
 pub async fn rules(pool: &PgPool, caller: &Caller) -> Result<EscalationRules, AppError> {
-    caller.admin()?;
+    caller.staff()?;
     let mut connection = pool.acquire().await?;
     load_rules(&mut connection).await
 }
@@ -116,8 +138,8 @@ pub async fn rules(pool: &PgPool, caller: &Caller) -> Result<EscalationRules, Ap
 /// off stops escalating at the worker's next pass; a threshold lowered
 /// makes older tickets due at once (each rule still acts once per ticket).
 ///
-/// Errors: 401; 403 as for [`rules`]; 422 as for [`validate_rules`],
-/// nothing changed.
+/// Errors: 401; 403 for agents, requesters and a bearer token without the
+/// `admin` scope; 422 as for [`validate_rules`], nothing changed.
 pub async fn set_rules(
     pool: &PgPool,
     caller: &Caller,
