@@ -362,7 +362,7 @@ fn CalendarFields(calendar: Option<BusinessCalendar>, error: Signal<Option<AppEr
                 <label>{day_name(key)}
                     <input type="text" name=*key value=value inputmode="text" autocomplete="off"
                         placeholder=t!(service_levels.day_placeholder)
-                        aria-describedby=move || [Some(hint.clone()), described()].into_iter().flatten().collect::<Vec<_>>().join(" ")
+                        aria-describedby=move || described().unwrap_or_else(|| hint.clone())
                         aria-invalid=invalid(error, field) />
                 </label>
                 <FieldError error name=field scope=scope.clone() />
@@ -542,7 +542,7 @@ fn PolicyFields(
     let with_hint = |field: &'static str| {
         let described = described_by_in(error, scope.clone(), field);
         let hint = minutes_hint.clone();
-        move || [Some(hint.clone()), described()].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        move || described().unwrap_or_else(|| hint.clone())
     };
     view! {
         <label>{t!(service_levels.name)}
@@ -612,7 +612,7 @@ fn EscalationSection(rules: EscalationRules, admin: bool, action: ServerAction<S
             view! {
                 <label>{label}
                     <input type="number" name=name value=value(current) min="1" max=max step="1"
-                        aria-describedby=move || [Some("escalation-hint".to_string()), described()].into_iter().flatten().collect::<Vec<_>>().join(" ")
+                        aria-describedby=move || described().unwrap_or_else(|| "escalation-hint".to_string())
                         aria-invalid=invalid(error, name) />
                 </label>
                 <FieldError error name=name scope=ESCALATION />
