@@ -73,7 +73,7 @@ impl Actions {
             success_version(self.delete_policy),
             success_version(self.set_rules),
         ];
-        Signal::derive(move || versions.iter().map(|version| version.get()).sum())
+        Signal::derive(move || versions.iter().map(|version| version.get()).sum::<usize>())
     }
 
     /// The first refusal of the page's forms and the scope of the form it
@@ -173,7 +173,7 @@ pub fn target_in_words(minutes: i32) -> String {
     match days {
         0 => {}
         1 => parts.push(t!(service_levels.one_day).to_string()),
-        days => parts.push(t!(service_levels.days, count = days)),
+        days => parts.push(t!(service_levels.days, days = days)),
     }
     if hours > 0 {
         parts.push(t!(sla.hours, hours = hours));
@@ -301,10 +301,11 @@ fn CalendarCard(calendar: BusinessCalendar, admin: bool, actions: Actions) -> im
         view! { <ul class="holidays">{dates}</ul> }.into_any()
     };
     let heading_id = format!("{scope}-title");
+    let time_zone = calendar.time_zone.clone();
     view! {
-        <li class="calendar-card" data-calendar=name.clone() aria-labelledby=heading_id.clone()>
+        <li class="calendar-card" data-calendar=name.clone()>
             <h3 id=heading_id>{name.clone()}</h3>
-            <p><span class="label">{t!(service_levels.time_zone)}": "</span><span data-testid="time-zone">{calendar.time_zone.clone()}</span></p>
+            <p><span class="label">{t!(service_levels.time_zone)}": "</span><span data-testid="time-zone">{time_zone}</span></p>
             <dl class="opening-hours">{days}</dl>
             <h4>{t!(service_levels.holidays)}</h4>
             {holidays}
@@ -496,8 +497,9 @@ fn PolicyEdit(policy: SlaPolicy, calendars: Vec<BusinessCalendar>, queues: Vec<Q
     let edit_label = t!(service_levels.edit_policy, name = policy.name.clone());
     let delete_label = t!(service_levels.delete_policy, name = policy.name.clone());
     let delete_question = t!(service_levels.delete_policy_question, name = policy.name.clone());
+    let policy_name = policy.name.clone();
     view! {
-        <details class="edit" data-policy=policy.name.clone() open=move || error.get().is_some() || delete_error.get().is_some()>
+        <details class="edit" data-policy=policy_name open={move || error.get().is_some() || delete_error.get().is_some()}>
             <summary>{edit_label}</summary>
             <ActionForm action=actions.update_policy attr:class="stacked-form">
                 <input type="hidden" name="id" value=id />
@@ -564,7 +566,7 @@ fn PolicyFields(
             <select name="priority" aria-describedby=described_by_in(error, scope.clone(), "priority") aria-invalid=invalid(error, "priority")>
                 <option value="" selected=priority.is_none()>{t!(service_levels.any_priority)}</option>
                 {Priority::ALL.iter().map(|option| view! {
-                    <option value=option.as_str() selected=priority == Some(*option)>{option.label()}</option>
+                    <option value=option.as_str() selected={priority == Some(*option)}>{option.label()}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -584,7 +586,7 @@ fn PolicyFields(
             <select name="calendar_id" aria-describedby=described_by_in(error, scope.clone(), "calendar_id") aria-invalid=invalid(error, "calendar_id")>
                 <option value="" selected=calendar_id.is_none()>{t!(service_levels.always_open_name)}</option>
                 {calendars.into_iter().map(|calendar| view! {
-                    <option value=calendar.id.to_string() selected=calendar_id == Some(calendar.id)>{calendar.name.clone()}</option>
+                    <option value=calendar.id.to_string() selected={calendar_id == Some(calendar.id)}>{calendar.name.clone()}</option>
                 }).collect_view()}
             </select>
         </label>
