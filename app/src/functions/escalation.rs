@@ -8,6 +8,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::*,
+    crate::pages::admin_service_levels::ESCALATION,
     crate::services::escalation::{self, EscalationRulesInput},
 };
 
@@ -29,5 +30,14 @@ pub async fn set_escalation_rules(
 ) -> Result<EscalationRules, AppError> {
     let request = request().await?;
     let input = EscalationRulesInput::from_form(&unanswered_hours, &urgent_unassigned_hours, &low_rating_below);
-    respond(escalation::set_rules(&request.context.pool, &request.caller, &input).await)
+    let stored = escalation::set_rules(&request.context.pool, &request.caller, &input).await;
+    if let Err(error) = &stored {
+        let fields = [
+            ("unanswered_hours", unanswered_hours.as_str()),
+            ("urgent_unassigned_hours", urgent_unassigned_hours.as_str()),
+            ("low_rating_below", low_rating_below.as_str()),
+        ];
+        super::service_levels::keep_typed::<SetEscalationRules>(error, ESCALATION, &fields);
+    }
+    respond(stored)
 }

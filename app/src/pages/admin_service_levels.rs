@@ -16,12 +16,14 @@ use crate::functions::service_levels::{
     CreateBusinessCalendar, CreateSlaPolicy, DeleteBusinessCalendar, DeleteSlaPolicy, UpdateBusinessCalendar,
     UpdateSlaPolicy, load_service_levels,
 };
+use crate::functions::service_levels::TYPED;
 use crate::functions::tickets::load_ticket_options;
 use crate::pages::errors::ErrorPage;
 use crate::providers::CurrentUser;
 use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 /// The page's forms, one action each.
 #[derive(Clone, Copy)]
@@ -100,21 +102,49 @@ impl Actions {
     }
 }
 
-/// The scope of the new-calendar form.
-const NEW_CALENDAR: &str = "new-calendar";
+/// The scope of the new-calendar form (its fields' error ids, and the
+/// form named in [`crate::functions::service_levels::TYPED`]).
+pub const NEW_CALENDAR: &str = "new-calendar";
 /// The scope of the new-policy form.
-const NEW_POLICY: &str = "new-policy";
+pub const NEW_POLICY: &str = "new-policy";
 /// The scope of the escalation thresholds' form.
-const ESCALATION: &str = "escalation";
+pub const ESCALATION: &str = "escalation";
 
 /// The scope of calendar `id`'s form: `calendar-3`.
-fn calendar_scope(id: i64) -> String {
+pub fn calendar_scope(id: i64) -> String {
     format!("calendar-{id}")
 }
 
 /// The scope of policy `id`'s form: `policy-5`.
-fn policy_scope(id: i64) -> String {
+pub fn policy_scope(id: i64) -> String {
     format!("policy-{id}")
+}
+
+/// The values of a refused plain form post, as the server sent them back
+/// in the URL ([`crate::functions::service_levels::TYPED`]): field → text,
+/// with the form's scope under `form`. Provided by the page.
+#[derive(Clone, Default)]
+struct Typed(Option<std::collections::HashMap<String, String>>);
+
+impl Typed {
+    /// From the page's URL.
+    fn from_query(query: Option<String>) -> Self {
+        Typed(query.and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// The values typed in form `scope`, if it is the one refused.
+    fn of(&self, scope: &str) -> Option<std::collections::HashMap<String, String>> {
+        self.0.clone().filter(|typed| typed.get("form").map(String::as_str) == Some(scope))
+    }
+}
+
+/// The value field `name` shows: the text typed in the refused form when
+/// there is one, else `stored`.
+fn shown_value(typed: &Option<std::collections::HashMap<String, String>>, name: &str, stored: String) -> String {
+    match typed {
+        Some(typed) => typed.get(name).cloned().unwrap_or_default(),
+        None => stored,
+    }
 }
 
 /// The field names of a calendar's days, as the form posts them and the
@@ -216,6 +246,8 @@ pub fn AdminServiceLevelsPage() -> impl IntoView {
     let changes = actions.changes();
     let (error, error_scope) = actions.error();
     let CurrentUser(user) = expect_context::<CurrentUser>();
+    let query = use_query_map();
+    provide_context(Typed::from_query(query.with_untracked(|query| query.get(TYPED))));
     let data = Resource::new_blocking(
         move || changes.get(),
         |_| async move {
@@ -345,18 +377,25 @@ fn CalendarCard(calendar: BusinessCalendar, admin: bool, actions: Actions) -> im
 /// refusal under it, with ids in `scope`.
 #[component]
 fn CalendarFields(calendar: Option<BusinessCalendar>, error: Signal<Option<AppError>>, scope: String) -> impl IntoView {
-    let name = calendar.as_ref().map(|calendar| calendar.name.clone()).unwrap_or_default();
-    let time_zone = calendar.as_ref().map(|calendar| calendar.time_zone.clone()).unwrap_or_default();
-    let holidays = calendar
-        .as_ref()
-        .map(|calendar| calendar.holidays.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default();
+    let typed = use_context::<Typed>().unwrap_or_default().of(&scope);
+    let name = shown_value(&typed, "name", calendar.as_ref().map(|calendar| calendar.name.clone()).unwrap_or_default());
+    let time_zone =
+        shown_value(&typed, "time_zone", calendar.as_ref().map(|calendar| calendar.time_zone.clone()).unwrap_or_default());
+    let holidays = shown_value(
+        &typed,
+        "holidays",
+        calendar
+            .as_ref()
+            .map(|calendar| calendar.holidays.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default(),
+    );
     let hours_hint = format!("{scope}-hours-hint");
     let days = WEEKDAYS
         .iter()
         .zip(DAY_FIELDS)
         .map(|((day, key), (_, field))| {
-            let value = calendar.as_ref().map(|calendar| ranges_as_typed(calendar.hours.day(*day))).unwrap_or_default();
+            let stored = calendar.as_ref().map(|calendar| ranges_as_typed(calendar.hours.day(*day))).unwrap_or_default();
+            let value = shown_value(&typed, key, stored);
             let described = described_by_in(error, scope.clone(), field);
             let hint = hours_hint.clone();
             view! {
@@ -532,14 +571,25 @@ fn PolicyFields(
     error: Signal<Option<AppError>>,
     scope: String,
 ) -> impl IntoView {
-    let name = policy.as_ref().map(|policy| policy.name.clone()).unwrap_or_default();
-    let queue = policy.as_ref().and_then(|policy| policy.queue.clone());
-    let priority = policy.as_ref().and_then(|policy| policy.priority);
-    let calendar_id = policy.as_ref().and_then(|policy| policy.calendar_id);
-    let minutes = |value: Option<i32>| value.map(|value| value.to_string()).unwrap_or_default();
-    let first_response = minutes(policy.as_ref().map(|policy| policy.first_response_minutes));
-    let resolution = minutes(policy.as_ref().map(|policy| policy.resolution_minutes));
-    let position = policy.as_ref().map(|policy| policy.position).unwrap_or_default().to_string();
+    let typed = use_context::<Typed>().unwrap_or_default().of(&scope);
+    let text = |value: Option<String>| value.unwrap_or_default();
+    let name = shown_value(&typed, "name", text(policy.as_ref().map(|policy| policy.name.clone())));
+    let queue = shown_value(&typed, "queue", text(policy.as_ref().and_then(|policy| policy.queue.clone())));
+    let priority = shown_value(
+        &typed,
+        "priority",
+        text(policy.as_ref().and_then(|policy| policy.priority).map(|priority| priority.as_str().to_string())),
+    );
+    let calendar_id = shown_value(
+        &typed,
+        "calendar_id",
+        text(policy.as_ref().and_then(|policy| policy.calendar_id).map(|id| id.to_string())),
+    );
+    let number = |value: Option<i32>| text(value.map(|value| value.to_string()));
+    let first_response =
+        shown_value(&typed, "first_response_minutes", number(policy.as_ref().map(|policy| policy.first_response_minutes)));
+    let resolution = shown_value(&typed, "resolution_minutes", number(policy.as_ref().map(|policy| policy.resolution_minutes)));
+    let position = shown_value(&typed, "position", number(Some(policy.as_ref().map(|policy| policy.position).unwrap_or_default())));
     let minutes_hint = format!("{scope}-minutes-hint");
     let with_hint = |field: &'static str| {
         let described = described_by_in(error, scope.clone(), field);
@@ -554,9 +604,9 @@ fn PolicyFields(
         <FieldError error name="name" scope=scope.clone() />
         <label>{t!(service_levels.queue)}
             <select name="queue" aria-describedby=described_by_in(error, scope.clone(), "queue") aria-invalid=invalid(error, "queue")>
-                <option value="" selected=queue.is_none()>{t!(service_levels.any_queue)}</option>
+                <option value="" selected=queue.is_empty()>{t!(service_levels.any_queue)}</option>
                 {queues.into_iter().map(|option| {
-                    let selected = queue.as_deref() == Some(option.slug.as_str());
+                    let selected = queue == option.slug;
                     view! { <option value=option.slug.clone() selected=selected>{option.name.clone()}</option> }
                 }).collect_view()}
             </select>
@@ -564,9 +614,9 @@ fn PolicyFields(
         <FieldError error name="queue" scope=scope.clone() />
         <label>{t!(service_levels.priority)}
             <select name="priority" aria-describedby=described_by_in(error, scope.clone(), "priority") aria-invalid=invalid(error, "priority")>
-                <option value="" selected=priority.is_none()>{t!(service_levels.any_priority)}</option>
+                <option value="" selected=priority.is_empty()>{t!(service_levels.any_priority)}</option>
                 {Priority::ALL.iter().map(|option| view! {
-                    <option value=option.as_str() selected={priority == Some(*option)}>{option.label()}</option>
+                    <option value=option.as_str() selected={priority == option.as_str()}>{option.label()}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -584,9 +634,9 @@ fn PolicyFields(
         <FieldError error name="resolution_minutes" scope=scope.clone() />
         <label>{t!(service_levels.calendar)}
             <select name="calendar_id" aria-describedby=described_by_in(error, scope.clone(), "calendar_id") aria-invalid=invalid(error, "calendar_id")>
-                <option value="" selected=calendar_id.is_none()>{t!(service_levels.always_open_name)}</option>
+                <option value="" selected=calendar_id.is_empty()>{t!(service_levels.always_open_name)}</option>
                 {calendars.into_iter().map(|calendar| view! {
-                    <option value=calendar.id.to_string() selected={calendar_id == Some(calendar.id)}>{calendar.name.clone()}</option>
+                    <option value=calendar.id.to_string() selected={calendar_id == calendar.id.to_string()}>{calendar.name.clone()}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -608,12 +658,15 @@ fn EscalationSection(rules: EscalationRules, admin: bool, action: ServerAction<S
     let hours = |hours: i32| t!(sla.hours, hours = hours);
     let score = |score: i32| t!(service_levels.score_below, score = score);
     let body = if admin {
-        let value = |value: Option<i32>| value.map(|value| value.to_string()).unwrap_or_default();
+        let typed = use_context::<Typed>().unwrap_or_default().of(ESCALATION);
+        let value = move |name: &str, value: Option<i32>| {
+            shown_value(&typed, name, value.map(|value| value.to_string()).unwrap_or_default())
+        };
         let field = move |name: &'static str, label: &'static str, current: Option<i32>, max: &'static str| {
             let described = described_by_in(error, ESCALATION, name);
             view! {
                 <label>{label}
-                    <input type="number" name=name value=value(current) min="1" max=max step="1"
+                    <input type="number" name=name value=value(name, current) min="1" max=max step="1"
                         aria-describedby=move || described().unwrap_or_else(|| "escalation-hint".to_string())
                         aria-invalid=invalid(error, name) />
                 </label>
