@@ -399,6 +399,41 @@ async fn the_service_levels_page_is_for_agents_to_read_and_admins_to_change(pool
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// Without the wasm a form is a plain post: a refused one comes back to the
+/// page with the reasons at their fields and the values typed in it, and
+/// nothing is saved.
+#[sqlx::test(migrations = false)]
+async fn a_refused_plain_form_post_comes_back_with_what_was_typed(pool: PgPool) {
+    let (app, admin, _agent, _requester) = desk(pool).await;
+    let page = app.url("/admin/service-levels?from=menu");
+    let response = admin
+        .post(app.url("/fn/create_business_calendar"))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .header(reqwest::header::REFERER, &page)
+        .form(&[
+            ("name", "Night shift"),
+            ("time_zone", "Europe/Paris"),
+            ("mon", "09:00-18:00"),
+            ("tue", "18:00-09:00"),
+            ("holidays", "2026-12-25"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[reqwest::header::LOCATION].to_str().unwrap().to_string();
+    assert!(location.starts_with(&page) && location.contains("__err=") && location.contains("typed="), "{location}");
+
+    let html = admin.get(&location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"error-new-calendar-hours.tue\""), "the reason at Tuesday's field");
+    assert!(html.contains("18:00–09:00 ends before it starts"));
+    assert!(html.contains("value=\"Night shift\""), "the name typed");
+    assert!(html.contains("value=\"18:00-09:00\""), "the range typed");
+    assert!(html.contains(">2026-12-25<"), "the holidays typed");
+    let (_, body) = app.get(&admin, "/business-calendars").await;
+    assert_eq!(body["business_calendars"], json!([]), "nothing saved: {body}");
+}
+
 // ---------------------------------------------------------------------------
 // A ticket's clocks: `sla` in its JSON, and the jobs worker's warnings and breaches
 // ---------------------------------------------------------------------------
