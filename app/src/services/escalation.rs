@@ -317,3 +317,19 @@ pub async fn explain_candidates(pool: &PgPool, rule: EscalationRule) -> Result<O
     };
     Ok(Some(lines.into_iter().flatten().collect::<Vec<_>>().join("\n")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::EscalationRulesInput;
+    use serde_json::Value;
+
+    #[test]
+    fn the_forms_text_is_a_number_off_when_blank_or_kept_as_text_to_be_refused() {
+        let input = EscalationRulesInput::from_form(" 24 ", "  ", "three");
+        assert_eq!(input.unanswered_hours, Some(Value::from(24)));
+        assert_eq!(input.urgent_unassigned_hours, Some(Value::Null));
+        assert_eq!(input.low_rating_below, Some(Value::from("three")));
+        // Not a whole number: text, which `validate_rules` refuses at its field.
+        assert_eq!(EscalationRulesInput::from_form("1.5", "", "").unanswered_hours, Some(Value::from("1.5")));
+    }
+}
