@@ -12,11 +12,11 @@ use crate::domain::service_levels::{BusinessCalendar, OpeningRange, SlaPolicy, W
 use crate::domain::{Priority, Queue, Role};
 use crate::error::AppError;
 use crate::functions::escalation::{SetEscalationRules, load_escalation_rules};
+use crate::functions::service_levels::TYPED;
 use crate::functions::service_levels::{
     CreateBusinessCalendar, CreateSlaPolicy, DeleteBusinessCalendar, DeleteSlaPolicy, UpdateBusinessCalendar,
     UpdateSlaPolicy, load_service_levels,
 };
-use crate::functions::service_levels::TYPED;
 use crate::functions::tickets::load_ticket_options;
 use crate::pages::errors::ErrorPage;
 use crate::providers::CurrentUser;
@@ -42,7 +42,7 @@ struct Actions {
 /// typed in it stay, next to the reasons).
 fn success_version<S>(action: ServerAction<S>) -> Memo<usize>
 where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
     Memo::new(move |previous: Option<&usize>| match action.value().get() {
@@ -81,25 +81,39 @@ impl Actions {
     /// The first refusal of the page's forms and the scope of the form it
     /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
-        let fixed = |scope: &'static str| move |_: &AppError| scope.to_string();
-        let row = |scope_of: fn(i64) -> String| move |error: &AppError| error.record().map(scope_of).unwrap_or_default();
-        let errors: [(Signal<Option<AppError>>, Box<dyn Fn(&AppError) -> String + Send + Sync>); 7] = [
-            (action_error(self.create_calendar.value()), Box::new(fixed(NEW_CALENDAR))),
-            (action_error(self.update_calendar.value()), Box::new(row(calendar_scope))),
-            (action_error(self.delete_calendar.value()), Box::new(row(calendar_scope))),
-            (action_error(self.create_policy.value()), Box::new(fixed(NEW_POLICY))),
-            (action_error(self.update_policy.value()), Box::new(row(policy_scope))),
-            (action_error(self.delete_policy.value()), Box::new(row(policy_scope))),
-            (action_error(self.set_rules.value()), Box::new(fixed(ESCALATION))),
+        let errors = [
+            (action_error(self.create_calendar.value()), Scope::Fixed(NEW_CALENDAR)),
+            (action_error(self.update_calendar.value()), Scope::Row(calendar_scope)),
+            (action_error(self.delete_calendar.value()), Scope::Row(calendar_scope)),
+            (action_error(self.create_policy.value()), Scope::Fixed(NEW_POLICY)),
+            (action_error(self.update_policy.value()), Scope::Row(policy_scope)),
+            (action_error(self.delete_policy.value()), Scope::Row(policy_scope)),
+            (action_error(self.set_rules.value()), Scope::Fixed(ESCALATION)),
         ];
         let first = Memo::new(move |_| {
-            errors.iter().find_map(|(error, scope_of)| error.get().map(|error| (scope_of(&error), error)))
+            errors.iter().find_map(|(error, scope)| {
+                error.get().map(|error| {
+                    let scope = match scope {
+                        Scope::Fixed(scope) => scope.to_string(),
+                        Scope::Row(scope_of) => error.record().map(scope_of).unwrap_or_default(),
+                    };
+                    (scope, error)
+                })
+            })
         });
         (
             Signal::derive(move || first.get().map(|(_, error)| error)),
             Signal::derive(move || first.get().map(|(scope, _)| scope).unwrap_or_default()),
         )
     }
+}
+
+/// Where a form's field errors are on the page: a form of its own, or one
+/// form per row named by the error's record.
+#[derive(Clone, Copy)]
+enum Scope {
+    Fixed(&'static str),
+    Row(fn(i64) -> String),
 }
 
 /// The scope of the new-calendar form (its fields' error ids, and the
@@ -329,7 +343,11 @@ fn CalendarCard(calendar: BusinessCalendar, admin: bool, actions: Actions) -> im
     let holidays = if calendar.holidays.is_empty() {
         view! { <p>{t!(service_levels.no_holidays)}</p> }.into_any()
     } else {
-        let dates = calendar.holidays.iter().map(|day| view! { <li><time datetime=day.to_string()>{day.to_string()}</time></li> }).collect_view();
+        let dates = calendar
+            .holidays
+            .iter()
+            .map(|day| view! { <li><time datetime=day.to_string()>{day.to_string()}</time></li> })
+            .collect_view();
         view! { <ul class="holidays">{dates}</ul> }.into_any()
     };
     let heading_id = format!("{scope}-title");
@@ -379,8 +397,11 @@ fn CalendarCard(calendar: BusinessCalendar, admin: bool, actions: Actions) -> im
 fn CalendarFields(calendar: Option<BusinessCalendar>, error: Signal<Option<AppError>>, scope: String) -> impl IntoView {
     let typed = use_context::<Typed>().unwrap_or_default().of(&scope);
     let name = shown_value(&typed, "name", calendar.as_ref().map(|calendar| calendar.name.clone()).unwrap_or_default());
-    let time_zone =
-        shown_value(&typed, "time_zone", calendar.as_ref().map(|calendar| calendar.time_zone.clone()).unwrap_or_default());
+    let time_zone = shown_value(
+        &typed,
+        "time_zone",
+        calendar.as_ref().map(|calendar| calendar.time_zone.clone()).unwrap_or_default(),
+    );
     let holidays = shown_value(
         &typed,
         "holidays",
@@ -394,7 +415,8 @@ fn CalendarFields(calendar: Option<BusinessCalendar>, error: Signal<Option<AppEr
         .iter()
         .zip(DAY_FIELDS)
         .map(|((day, key), (_, field))| {
-            let stored = calendar.as_ref().map(|calendar| ranges_as_typed(calendar.hours.day(*day))).unwrap_or_default();
+            let stored =
+                calendar.as_ref().map(|calendar| ranges_as_typed(calendar.hours.day(*day))).unwrap_or_default();
             let value = shown_value(&typed, key, stored);
             let described = described_by_in(error, scope.clone(), field);
             let hint = hours_hint.clone();
@@ -528,7 +550,12 @@ fn PoliciesSection(
 
 /// Policy `policy`'s form (folded, open while it shows a refusal) and delete button.
 #[component]
-fn PolicyEdit(policy: SlaPolicy, calendars: Vec<BusinessCalendar>, queues: Vec<Queue>, actions: Actions) -> impl IntoView {
+fn PolicyEdit(
+    policy: SlaPolicy,
+    calendars: Vec<BusinessCalendar>,
+    queues: Vec<Queue>,
+    actions: Actions,
+) -> impl IntoView {
     let id = policy.id;
     let scope = policy_scope(id);
     let error = record_error(action_error(actions.update_policy.value()), id);
@@ -586,10 +613,18 @@ fn PolicyFields(
         text(policy.as_ref().and_then(|policy| policy.calendar_id).map(|id| id.to_string())),
     );
     let number = |value: Option<i32>| text(value.map(|value| value.to_string()));
-    let first_response =
-        shown_value(&typed, "first_response_minutes", number(policy.as_ref().map(|policy| policy.first_response_minutes)));
-    let resolution = shown_value(&typed, "resolution_minutes", number(policy.as_ref().map(|policy| policy.resolution_minutes)));
-    let position = shown_value(&typed, "position", number(Some(policy.as_ref().map(|policy| policy.position).unwrap_or_default())));
+    let first_response = shown_value(
+        &typed,
+        "first_response_minutes",
+        number(policy.as_ref().map(|policy| policy.first_response_minutes)),
+    );
+    let resolution =
+        shown_value(&typed, "resolution_minutes", number(policy.as_ref().map(|policy| policy.resolution_minutes)));
+    let position = shown_value(
+        &typed,
+        "position",
+        number(Some(policy.as_ref().map(|policy| policy.position).unwrap_or_default())),
+    );
     let minutes_hint = format!("{scope}-minutes-hint");
     let with_hint = |field: &'static str| {
         let described = described_by_in(error, scope.clone(), field);
@@ -654,7 +689,9 @@ fn PolicyFields(
 #[component]
 fn EscalationSection(rules: EscalationRules, admin: bool, action: ServerAction<SetEscalationRules>) -> impl IntoView {
     let error = action_error(action.value());
-    let shown = |value: Option<i32>, words: fn(i32) -> String| value.map(words).unwrap_or_else(|| t!(service_levels.rule_off).to_string());
+    let shown = |value: Option<i32>, words: fn(i32) -> String| {
+        value.map(words).unwrap_or_else(|| t!(service_levels.rule_off).to_string())
+    };
     let hours = |hours: i32| t!(sla.hours, hours = hours);
     let score = |score: i32| t!(service_levels.score_below, score = score);
     let body = if admin {
