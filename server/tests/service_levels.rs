@@ -432,6 +432,12 @@ async fn a_refused_plain_form_post_comes_back_with_what_was_typed(pool: PgPool) 
     assert!(html.contains(">2026-12-25<"), "the holidays typed");
     let (_, body) = app.get(&admin, "/business-calendars").await;
     assert_eq!(body["business_calendars"], json!([]), "nothing saved: {body}");
+
+    // Typed values without the server's (signed) refusal fill nothing: a link cannot fill a form.
+    let forged =
+        app.url("/admin/service-levels?typed=%7B%22form%22%3A%22new-calendar%22%2C%22name%22%3A%22Forged%22%7D");
+    let html = admin.get(&forged).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("value=\"Forged\""), "a forged fill-in is ignored");
 }
 
 // ---------------------------------------------------------------------------

@@ -146,9 +146,12 @@ impl Typed {
         Typed(query.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
-    /// The values typed in form `scope`, if it is the one refused.
-    fn of(&self, scope: &str) -> Option<std::collections::HashMap<String, String>> {
-        self.0.clone().filter(|typed| typed.get("form").map(String::as_str) == Some(scope))
+    /// The values typed in form `scope`, if it is the one refused: only
+    /// while the form shows its `error` (which the server signs, see
+    /// `server/src/security.rs`), so a link cannot fill a form on its own.
+    fn of(&self, scope: &str, error: Signal<Option<AppError>>) -> Option<std::collections::HashMap<String, String>> {
+        let refused = error.with_untracked(Option::is_some);
+        self.0.clone().filter(|typed| refused && typed.get("form").map(String::as_str) == Some(scope))
     }
 }
 
@@ -395,7 +398,7 @@ fn CalendarCard(calendar: BusinessCalendar, admin: bool, actions: Actions) -> im
 /// refusal under it, with ids in `scope`.
 #[component]
 fn CalendarFields(calendar: Option<BusinessCalendar>, error: Signal<Option<AppError>>, scope: String) -> impl IntoView {
-    let typed = use_context::<Typed>().unwrap_or_default().of(&scope);
+    let typed = use_context::<Typed>().unwrap_or_default().of(&scope, error);
     let name = shown_value(&typed, "name", calendar.as_ref().map(|calendar| calendar.name.clone()).unwrap_or_default());
     let time_zone = shown_value(
         &typed,
@@ -598,7 +601,7 @@ fn PolicyFields(
     error: Signal<Option<AppError>>,
     scope: String,
 ) -> impl IntoView {
-    let typed = use_context::<Typed>().unwrap_or_default().of(&scope);
+    let typed = use_context::<Typed>().unwrap_or_default().of(&scope, error);
     let text = |value: Option<String>| value.unwrap_or_default();
     let name = shown_value(&typed, "name", text(policy.as_ref().map(|policy| policy.name.clone())));
     let queue = shown_value(&typed, "queue", text(policy.as_ref().and_then(|policy| policy.queue.clone())));
@@ -695,7 +698,7 @@ fn EscalationSection(rules: EscalationRules, admin: bool, action: ServerAction<S
     let hours = |hours: i32| t!(sla.hours, hours = hours);
     let score = |score: i32| t!(service_levels.score_below, score = score);
     let body = if admin {
-        let typed = use_context::<Typed>().unwrap_or_default().of(ESCALATION);
+        let typed = use_context::<Typed>().unwrap_or_default().of(ESCALATION, error);
         let value = move |name: &str, value: Option<i32>| {
             shown_value(&typed, name, value.map(|value| value.to_string()).unwrap_or_default())
         };
