@@ -20,7 +20,7 @@ const ACCOUNTS = { requester: DEMO.chloe, agent: DEMO.alice, admin: DEMO.admin }
 const PAGES: Record<Who, string[]> = {
   visitor: ['/', '/login', '/login/two-factor', '/register', '/tickets', '/no-such-page'],
   requester: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings', '/admin/users'],
-  agent: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings'],
+  agent: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings', '/admin/service-levels'],
   admin: [
     '/',
     '/tickets',
@@ -33,6 +33,7 @@ const PAGES: Record<Who, string[]> = {
     '/admin/catalog',
     '/admin/notifications',
     '/admin/notifications?status=pending',
+    '/admin/service-levels',
   ],
 };
 

@@ -325,9 +325,12 @@ async fn escalation_rules_are_the_admins_and_bad_thresholds_change_nothing(pool:
     let defaults = json!({"unanswered_hours": 48, "urgent_unassigned_hours": 2, "low_rating_below": 3});
     let (status, body) = app.get(&desk.admin, "/admin/escalation-rules").await;
     assert_eq!((status, &body), (StatusCode::OK, &defaults), "on by default (AfrikMode seed)");
+    // Agents read the thresholds (the service-levels page shows them), as they read calendars and policies.
+    let (status, body) = app.get(&desk.agent, "/admin/escalation-rules").await;
+    assert_eq!((status, &body), (StatusCode::OK, &defaults), "agent reads");
+    let (status, body) = app.get(&desk.requester, "/admin/escalation-rules").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "requester reads: {body}");
     for (who, client) in [("agent", &desk.agent), ("requester", &desk.requester)] {
-        let (status, body) = app.get(client, "/admin/escalation-rules").await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{who} reads: {body}");
         let (status, body) = app.put(client, "/admin/escalation-rules", defaults.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{who} writes: {body}");
     }

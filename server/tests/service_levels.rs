@@ -312,6 +312,139 @@ async fn the_admin_page_functions_take_form_text(pool: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// The escalation thresholds as the admin page's form sends them (issue
+/// 15, item 3): text per field, blank = the rule off; admins write, agents
+/// read, requesters neither; a bad value is refused at its field and
+/// changes nothing.
+#[sqlx::test(migrations = false)]
+async fn the_admin_page_sets_escalation_rules_from_form_text(pool: PgPool) {
+    let (app, admin, agent, requester) = desk(pool).await;
+    let defaults = json!({"unanswered_hours": 48, "urgent_unassigned_hours": 2, "low_rating_below": 3});
+    let (status, body) = app.server_fn(&agent, "load_escalation_rules", &[]).await;
+    assert_eq!((status, &body), (StatusCode::OK, &defaults), "agents read the thresholds");
+    let (status, _) = app.server_fn(&requester, "load_escalation_rules", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let form = [("unanswered_hours", " 24 "), ("urgent_unassigned_hours", ""), ("low_rating_below", "2")];
+    for client in [&agent, &requester] {
+        let (status, body) = app.server_fn(client, "set_escalation_rules", &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let (status, body) = app.server_fn(&admin, "load_escalation_rules", &[]).await;
+    assert_eq!((status, &body), (StatusCode::OK, &defaults), "refused writes changed nothing");
+
+    let (status, body) = app.server_fn(&admin, "set_escalation_rules", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = json!({"unanswered_hours": 24, "urgent_unassigned_hours": null, "low_rating_below": 2});
+    assert_eq!(body, stored, "blank switches a rule off");
+    let (_, body) = app.get(&admin, "/admin/escalation-rules").await;
+    assert_eq!(body, stored, "the API reads what the page wrote");
+
+    let (status, body) = app
+        .server_fn(
+            &admin,
+            "set_escalation_rules",
+            &[("unanswered_hours", "two days"), ("urgent_unassigned_hours", "0"), ("low_rating_below", "6")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    for field in ["unanswered_hours", "urgent_unassigned_hours", "low_rating_below"] {
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    let (status, body) = app.server_fn(&admin, "set_escalation_rules", &[("unanswered_hours", "1.5")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["fields"]["unanswered_hours"].is_string(), "{body}");
+    let (_, body) = app.server_fn(&admin, "load_escalation_rules", &[]).await;
+    assert_eq!(body, stored, "refused thresholds changed nothing");
+}
+
+/// `/admin/service-levels`: agents see it read-only, admins with its forms,
+/// requesters get 403.
+#[sqlx::test(migrations = false)]
+async fn the_service_levels_page_is_for_agents_to_read_and_admins_to_change(pool: PgPool) {
+    let (app, admin, agent, requester) = desk(pool).await;
+    let (status, body) = app.post(&admin, "/business-calendars", office()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let calendar_id = body["business_calendar"]["id"].as_i64().unwrap();
+    let (status, body) = app.post(&admin, "/sla-policies", urgent_support(Some(calendar_id))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let page = |client: &reqwest::Client| {
+        let request = client.get(app.url("/admin/service-levels")).send();
+        async move {
+            let response = request.await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, html) = page(&admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-calendar=\"Paris office\""), "the calendar's card");
+    assert!(html.contains("Europe/Paris"));
+    assert!(html.contains("2026-12-25"), "its holidays");
+    assert!(html.contains("09:00–12:00, 14:00–18:00"), "Monday's ranges in order");
+    assert!(html.contains("data-policy=\"Urgent support\""), "the policy's row");
+    assert!(html.contains("data-minutes=\"480\">8 h<"), "targets in words");
+    assert!(html.contains("/fn/create_business_calendar"), "admins get the forms");
+    assert!(html.contains("/fn/set_escalation_rules"));
+    assert!(html.contains("href=\"/admin/service-levels\""), "the header links to it");
+
+    let (status, html) = page(&agent).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-calendar=\"Paris office\""));
+    assert!(!html.contains("/fn/create_business_calendar"), "agents read only");
+    assert!(!html.contains("/fn/set_escalation_rules"));
+    assert!(html.contains("data-rule=\"unanswered\""), "agents read the thresholds");
+
+    let (status, _) = page(&requester).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// Without the wasm a form is a plain post: a refused one comes back to the
+/// page with the reasons at their fields and the values typed in it, and
+/// nothing is saved.
+#[sqlx::test(migrations = false)]
+async fn a_refused_plain_form_post_comes_back_with_what_was_typed(pool: PgPool) {
+    let (app, admin, _agent, _requester) = desk(pool).await;
+    let page = app.url("/admin/service-levels?from=menu");
+    let response = admin
+        .post(app.url("/fn/create_business_calendar"))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .header(reqwest::header::REFERER, &page)
+        .form(&[
+            ("name", "Night shift"),
+            ("time_zone", "Europe/Paris"),
+            ("mon", "09:00-18:00"),
+            ("tue", "18:00-09:00"),
+            ("holidays", "2026-12-25"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[reqwest::header::LOCATION].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/admin/service-levels?from=menu&")
+            && location.contains("__err=")
+            && location.contains("typed="),
+        "{location}"
+    );
+
+    let html = admin.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"error-new-calendar-hours.tue\""), "the reason at Tuesday's field");
+    assert!(html.contains("18:00–09:00 ends before it starts"));
+    assert!(html.contains("value=\"Night shift\""), "the name typed");
+    assert!(html.contains("value=\"18:00-09:00\""), "the range typed");
+    assert!(html.contains(">2026-12-25<"), "the holidays typed");
+    let (_, body) = app.get(&admin, "/business-calendars").await;
+    assert_eq!(body["business_calendars"], json!([]), "nothing saved: {body}");
+
+    // Typed values without the server's (signed) refusal fill nothing: a link cannot fill a form.
+    let forged =
+        app.url("/admin/service-levels?typed=%7B%22form%22%3A%22new-calendar%22%2C%22name%22%3A%22Forged%22%7D");
+    let html = admin.get(&forged).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("value=\"Forged\""), "a forged fill-in is ignored");
+}
+
 // ---------------------------------------------------------------------------
 // A ticket's clocks: `sla` in its JSON, and the jobs worker's warnings and breaches
 // ---------------------------------------------------------------------------

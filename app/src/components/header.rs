@@ -135,6 +135,7 @@ fn navigation(role: Option<Role>) -> impl IntoView {
             ("/admin/users", t!(header.users)),
             ("/admin/catalog", t!(header.queues)),
             ("/admin/notifications", t!(header.notification_setup)),
+            ("/admin/service-levels", t!(header.service_levels)),
         ]);
     }
     links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod escalation;
 pub mod live;
 pub mod notifications;
 pub mod service_levels;

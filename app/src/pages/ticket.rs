@@ -23,6 +23,7 @@ use crate::t;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 /// The actions of the ticket page; each one's completion refetches the ticket.
@@ -761,6 +762,7 @@ fn SlaPanel(sla: TicketSla) -> impl IntoView {
                         .collect_view()}
                 </dl>
             </details>
+            <p class="hint"><A href="/admin/service-levels">{t!(sla.how_deadlines_are_set)}</A></p>
         </section>
     }
 }

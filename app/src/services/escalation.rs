@@ -47,6 +47,26 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
     Value::deserialize(deserializer).map(Some)
 }
 
+impl EscalationRulesInput {
+    /// The input of the admin page's form (`/admin/service-levels`), whose
+    /// thresholds arrive as text: blank = the rule off (`null`), a whole
+    /// number as it is, anything else kept as text so that
+    /// [`validate_rules`] refuses it on its field ("a whole number").
+    pub fn from_form(unanswered_hours: &str, urgent_unassigned_hours: &str, low_rating_below: &str) -> Self {
+        let value = |text: &str| {
+            Some(match text.trim() {
+                "" => Value::Null,
+                text => text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text)),
+            })
+        };
+        EscalationRulesInput {
+            unanswered_hours: value(unanswered_hours),
+            urgent_unassigned_hours: value(urgent_unassigned_hours),
+            low_rating_below: value(low_rating_below),
+        }
+    }
+}
+
 impl From<EscalationRules> for EscalationRulesInput {
     fn from(rules: EscalationRules) -> Self {
         let value = |threshold: Option<i32>| Some(threshold.map_or(Value::Null, Value::from));
@@ -102,11 +122,13 @@ fn threshold(
     None
 }
 
-/// The thresholds in force (admins only).
+/// The thresholds in force (agents and admins: agents read them on
+/// `/admin/service-levels`, as they read calendars and policies; only
+/// admins change them, [`set_rules`]).
 ///
-/// Errors: 401; 403 for agents, requesters and a bearer token without the `admin` scope.
+/// Errors: 401; 403 for requesters.
 pub async fn rules(pool: &PgPool, caller: &Caller) -> Result<EscalationRules, AppError> {
-    caller.admin()?;
+    caller.staff()?;
     let mut connection = pool.acquire().await?;
     load_rules(&mut connection).await
 }
@@ -116,8 +138,8 @@ pub async fn rules(pool: &PgPool, caller: &Caller) -> Result<EscalationRules, Ap
 /// off stops escalating at the worker's next pass; a threshold lowered
 /// makes older tickets due at once (each rule still acts once per ticket).
 ///
-/// Errors: 401; 403 as for [`rules`]; 422 as for [`validate_rules`],
-/// nothing changed.
+/// Errors: 401; 403 for agents, requesters and a bearer token without the
+/// `admin` scope; 422 as for [`validate_rules`], nothing changed.
 pub async fn set_rules(
     pool: &PgPool,
     caller: &Caller,
@@ -294,4 +316,20 @@ pub async fn explain_candidates(pool: &PgPool, rule: EscalationRule) -> Result<O
         EscalationRule::LowRating => return Ok(None),
     };
     Ok(Some(lines.into_iter().flatten().collect::<Vec<_>>().join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EscalationRulesInput;
+    use serde_json::Value;
+
+    #[test]
+    fn the_forms_text_is_a_number_off_when_blank_or_kept_as_text_to_be_refused() {
+        let input = EscalationRulesInput::from_form(" 24 ", "  ", "three");
+        assert_eq!(input.unanswered_hours, Some(Value::from(24)));
+        assert_eq!(input.urgent_unassigned_hours, Some(Value::Null));
+        assert_eq!(input.low_rating_below, Some(Value::from("three")));
+        // Not a whole number: text, which `validate_rules` refuses at its field.
+        assert_eq!(EscalationRulesInput::from_form("1.5", "", "").unanswered_hours, Some(Value::from("1.5")));
+    }
 }

@@ -1,5 +1,5 @@
 //! `/api/v1/admin/escalation-rules` (issue 15, item 3): the thresholds of
-//! the automatic escalation rules, admins only; the rules are in
+//! the automatic escalation rules, agents and admins read, admins write; the rules are in
 //! `app::services::escalation`.
 
 use super::{ApiCaller, ApiError, Json};
