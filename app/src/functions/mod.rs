@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod live;
 pub mod notifications;
 pub mod service_levels;
+pub mod statistics;
 pub mod tickets;
 pub mod two_factor;
 pub mod viewer;

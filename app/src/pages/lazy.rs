@@ -58,6 +58,10 @@ lazy_page!(
     AdminNotificationsRoute => admin_notifications::AdminNotificationsPage
 );
 lazy_page!(
+    /// `/admin/stats`.
+    AdminStatsRoute => admin_stats::AdminStatsPage
+);
+lazy_page!(
     /// `/tickets/new`.
     NewTicketRoute => new_ticket::NewTicketPage
 );
@@ -81,6 +85,7 @@ pub enum LazyPage {
     AdminUsers,
     AdminCatalog,
     AdminNotifications,
+    AdminStats,
     NewTicket,
     Ticket,
     Notifications,
@@ -99,6 +104,7 @@ impl LazyPage {
             ["admin", "users"] => Some(Self::AdminUsers),
             ["admin", "catalog"] => Some(Self::AdminCatalog),
             ["admin", "notifications"] => Some(Self::AdminNotifications),
+            ["admin", "stats"] => Some(Self::AdminStats),
             ["tickets", "new"] => Some(Self::NewTicket),
             ["tickets", _reference] => Some(Self::Ticket),
             ["notifications"] => Some(Self::Notifications),
@@ -115,6 +121,7 @@ impl LazyPage {
             Self::AdminUsers => AdminUsersRoute::preload().await,
             Self::AdminCatalog => AdminCatalogRoute::preload().await,
             Self::AdminNotifications => AdminNotificationsRoute::preload().await,
+            Self::AdminStats => AdminStatsRoute::preload().await,
             Self::NewTicket => NewTicketRoute::preload().await,
             Self::Ticket => TicketRoute::preload().await,
             Self::Notifications => NotificationsRoute::preload().await,
@@ -131,6 +138,7 @@ mod tests {
     fn paths_map_to_the_pages_the_router_shows() {
         assert_eq!(LazyPage::for_path("/register"), Some(LazyPage::Register));
         assert_eq!(LazyPage::for_path("/admin/notifications"), Some(LazyPage::AdminNotifications));
+        assert_eq!(LazyPage::for_path("/admin/stats"), Some(LazyPage::AdminStats));
         assert_eq!(LazyPage::for_path("/tickets/new"), Some(LazyPage::NewTicket));
         assert_eq!(LazyPage::for_path("/tickets/SUP-0042"), Some(LazyPage::Ticket));
         assert_eq!(LazyPage::for_path("/settings/"), Some(LazyPage::Settings));
