@@ -85,7 +85,7 @@ fn Chart(id: &'static str, title: &'static str, svg: String, heads: Vec<&'static
             <details>
                 <summary>{t!(stats.numbers)}</summary>
                 <div class="table-scroll">
-                    <table id=table>
+                    <table id=table class="data-table stats-table">
                         <thead><tr>{heads.into_iter().map(|head| view! { <th scope="col">{head}</th> }).collect_view()}</tr></thead>
                         <tbody>
                             {rows.into_iter().map(|row| {
