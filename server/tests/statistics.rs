@@ -54,12 +54,14 @@ async fn answer_and_resolve(desk: &Desk, id: i64) {
     let (status, body) =
         desk.app.post(&desk.agent, &format!("/tickets/{id}/messages"), json!({"body": "Here is the fix."})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = desk.app.put(&desk.agent, &format!("/tickets/{id}/status"), json!({"status": "resolved"})).await;
+    let (status, body) =
+        desk.app.put(&desk.agent, &format!("/tickets/{id}/status"), json!({"status": "resolved"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn rate(desk: &Desk, id: i64, score: i64) {
-    let (status, body) = desk.app.post(&desk.requester, &format!("/tickets/{id}/rating"), json!({"score": score})).await;
+    let (status, body) =
+        desk.app.post(&desk.requester, &format!("/tickets/{id}/rating"), json!({"score": score})).await;
     assert!(status.is_success(), "rating {score}: {body}");
 }
 
@@ -172,14 +174,22 @@ async fn stats_count_each_new_field_on_a_known_desk(pool: PgPool) {
 
     let daily = stats["daily"].as_array().expect("daily");
     assert_eq!(daily.len(), 8, "7 × 24 hours touch 8 desk days: {stats}");
-    let by_date: BTreeMap<&str, &Value> =
-        daily.iter().map(|day| (day["date"].as_str().expect("date"), day)).collect();
+    let by_date: BTreeMap<&str, &Value> = daily.iter().map(|day| (day["date"].as_str().expect("date"), day)).collect();
     assert_eq!(by_date.len(), 8, "one entry per day: {stats}");
     let day = |date: NaiveDate| by_date[date.to_string().as_str()].clone();
-    assert_eq!(day(day_a), json!({"date": day_a.to_string(), "created": 1, "resolved": 1, "first_response_median_s": 7200.0}));
-    assert_eq!(day(day_b), json!({"date": day_b.to_string(), "created": 1, "resolved": 1, "first_response_median_s": 600.0}));
+    assert_eq!(
+        day(day_a),
+        json!({"date": day_a.to_string(), "created": 1, "resolved": 1, "first_response_median_s": 7200.0})
+    );
+    assert_eq!(
+        day(day_b),
+        json!({"date": day_b.to_string(), "created": 1, "resolved": 1, "first_response_median_s": 600.0})
+    );
     let today = day_b + Duration::days(1);
-    assert_eq!(day(today), json!({"date": today.to_string(), "created": 2, "resolved": 0, "first_response_median_s": null}));
+    assert_eq!(
+        day(today),
+        json!({"date": today.to_string(), "created": 2, "resolved": 0, "first_response_median_s": null})
+    );
     assert_eq!(daily.iter().map(|day| day["created"].as_i64().unwrap()).sum::<i64>(), 4);
     assert_eq!(daily.last().unwrap()["date"], today.to_string(), "oldest first: {stats}");
 
@@ -271,7 +281,8 @@ async fn the_csv_reads_back_equal_to_the_json(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{json}");
     let json: TicketStats = serde_json::from_value(json).expect("stats");
 
-    let (content_type, disposition, body) = csv_of(&desk, &desk.agent, "/tickets/stats?period=30d&format=csv", None).await;
+    let (content_type, disposition, body) =
+        csv_of(&desk, &desk.agent, "/tickets/stats?period=30d&format=csv", None).await;
     assert_eq!(content_type, "text/csv; charset=utf-8");
     assert_eq!(disposition, "attachment; filename=\"guichet-stats-30d.csv\"");
     assert_eq!(stats_from_csv(&body), json);
@@ -308,4 +319,39 @@ async fn requesters_get_no_statistics_in_any_format(pool: PgPool) {
     let anonymous = desk.app.browser();
     let (status, _) = desk.app.get(&anonymous, "/tickets/stats?format=csv").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dashboard_renders_its_charts_for_staff_only(pool: PgPool) {
+    let desk = desk(pool).await;
+    known_desk(&desk).await;
+    let (status, body) = desk.app.server_fn(&desk.agent, "stats_dashboard", &[("period", "7d")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["stats"]["created"], 4, "{body}");
+    for chart in ["daily", "csat", "first_response", "by_queue", "by_priority"] {
+        let svg = body["charts"][chart].as_str().unwrap_or_default();
+        assert!(svg.starts_with("<svg") && svg.contains("viewBox"), "{chart}: {svg}");
+    }
+    let buckets: Vec<i64> = body["first_response_buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bucket| bucket["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(buckets, [1, 0, 1, 0, 0, 2], "B in 10 min, A in 2 h, C and D unanswered: {body}");
+    let (status, body) = desk.app.server_fn(&desk.requester, "stats_dashboard", &[("period", "7d")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = desk.app.server_fn(&desk.agent, "stats_dashboard", &[("period", "7x")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    for client in [&desk.agent, &desk.admin] {
+        let response = client.get(desk.app.url("/admin/stats?period=30d&queue=support")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.unwrap();
+        assert!(html.contains(r#"data-kpi="created""#), "KPI cards: {html}");
+        assert!(html.matches(r#"viewBox="0 0 640 300""#).count() >= 5, "the charts are in the page itself");
+        assert!(html.contains("format=csv"), "the CSV link");
+    }
+    let response = desk.requester.get(desk.app.url("/admin/stats")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

@@ -54,19 +54,58 @@ fn cards(stats: &TicketStats) -> Vec<(&'static str, &'static str, String, Option
         ("open_now", t!(stats.open_now), open_now, open_raw),
         ("created", t!(stats.created), created, created_raw),
         ("resolved", t!(stats.resolved), resolved, resolved_raw),
-        ("resolution_rate_pct", t!(stats.resolution_rate), percent(stats.resolution_rate_pct), raw(stats.resolution_rate_pct)),
-        ("first_response_seconds_median", t!(stats.first_response_median), duration(stats.first_response_seconds_median), raw(stats.first_response_seconds_median)),
-        ("first_response_seconds_p90", t!(stats.first_response_p90), duration(stats.first_response_seconds_p90), raw(stats.first_response_seconds_p90)),
-        ("resolution_seconds_median", t!(stats.resolution_median), duration(stats.resolution_seconds_median), raw(stats.resolution_seconds_median)),
-        ("resolution_seconds_p90", t!(stats.resolution_p90), duration(stats.resolution_seconds_p90), raw(stats.resolution_seconds_p90)),
-        ("sla_first_response_met_pct", t!(stats.sla_first_response), percent(stats.sla.first_response_met_pct), raw(stats.sla.first_response_met_pct)),
-        ("sla_resolution_met_pct", t!(stats.sla_resolution), percent(stats.sla.resolution_met_pct), raw(stats.sla.resolution_met_pct)),
+        (
+            "resolution_rate_pct",
+            t!(stats.resolution_rate),
+            percent(stats.resolution_rate_pct),
+            raw(stats.resolution_rate_pct),
+        ),
+        (
+            "first_response_seconds_median",
+            t!(stats.first_response_median),
+            duration(stats.first_response_seconds_median),
+            raw(stats.first_response_seconds_median),
+        ),
+        (
+            "first_response_seconds_p90",
+            t!(stats.first_response_p90),
+            duration(stats.first_response_seconds_p90),
+            raw(stats.first_response_seconds_p90),
+        ),
+        (
+            "resolution_seconds_median",
+            t!(stats.resolution_median),
+            duration(stats.resolution_seconds_median),
+            raw(stats.resolution_seconds_median),
+        ),
+        (
+            "resolution_seconds_p90",
+            t!(stats.resolution_p90),
+            duration(stats.resolution_seconds_p90),
+            raw(stats.resolution_seconds_p90),
+        ),
+        (
+            "sla_first_response_met_pct",
+            t!(stats.sla_first_response),
+            percent(stats.sla.first_response_met_pct),
+            raw(stats.sla.first_response_met_pct),
+        ),
+        (
+            "sla_resolution_met_pct",
+            t!(stats.sla_resolution),
+            percent(stats.sla.resolution_met_pct),
+            raw(stats.sla.resolution_met_pct),
+        ),
         ("sla_breached", t!(stats.sla_breached), number(stats.sla.breached), Some(stats.sla.breached.to_string())),
         ("csat_average", t!(stats.csat), csat, raw(stats.csat.average)),
         (
             "escalations",
             t!(stats.escalations),
-            t!(stats.escalations_value, manual = number(stats.escalations.manual), automatic = number(stats.escalations.automatic)),
+            t!(
+                stats.escalations_value,
+                manual = number(stats.escalations.manual),
+                automatic = number(stats.escalations.automatic)
+            ),
             Some((stats.escalations.manual + stats.escalations.automatic).to_string()),
         ),
     ]
@@ -75,7 +114,13 @@ fn cards(stats: &TicketStats) -> Vec<(&'static str, &'static str, String, Option
 /// A chart (the server's SVG, its figcaption as its name) and its numbers
 /// as a table: the text alternative, which needs no colour.
 #[component]
-fn Chart(id: &'static str, title: &'static str, svg: String, heads: Vec<&'static str>, rows: Vec<Vec<String>>) -> impl IntoView {
+fn Chart(
+    id: &'static str,
+    title: &'static str,
+    svg: String,
+    heads: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+) -> impl IntoView {
     let caption = format!("chart-{id}");
     let table = format!("chart-{id}-numbers");
     view! {
@@ -114,7 +159,7 @@ fn Filters(period: i64, queue: Option<String>, queues: Vec<Queue>) -> impl IntoV
             <label>{t!(stats.period)}
                 <select name="period">
                     {PERIODS.into_iter().map(|days| view! {
-                        <option value=format!("{days}d") selected=days == period>{period_label(days)}</option>
+                        <option value=format!("{days}d") selected={days == period}>{period_label(days)}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -140,7 +185,11 @@ fn dashboard_view(data: StatsDashboard, queues: Vec<Queue>, queue: Option<String
         queue.as_deref().map(|slug| format!("&queue={slug}")).unwrap_or_default()
     );
     let queue_name = |slug: &str| {
-        queues.iter().find(|queue| queue.slug == slug).map(|queue| queue.name.clone()).unwrap_or_else(|| slug.to_string())
+        queues
+            .iter()
+            .find(|queue| queue.slug == slug)
+            .map(|queue| queue.name.clone())
+            .unwrap_or_else(|| slug.to_string())
     };
     let daily_rows = stats
         .daily
@@ -154,12 +203,16 @@ fn dashboard_view(data: StatsDashboard, queues: Vec<Queue>, queue: Option<String
             ]
         })
         .collect();
-    let csat_rows = stats.csat.distribution.iter().map(|(score, count)| vec![format!("{score}/5"), number(*count)]).collect();
-    let bucket_rows = first_response_buckets.iter().map(|bucket| vec![bucket.label.clone(), number(bucket.count)]).collect();
+    let csat_rows =
+        stats.csat.distribution.iter().map(|(score, count)| vec![format!("{score}/5"), number(*count)]).collect();
+    let bucket_rows =
+        first_response_buckets.iter().map(|bucket| vec![bucket.label.clone(), number(bucket.count)]).collect();
     let queue_rows = stats.by_queue.iter().map(|(slug, count)| vec![queue_name(slug), number(*count)]).collect();
     let priority_rows = crate::domain::Priority::ALL
         .iter()
-        .map(|priority| vec![priority.label().to_string(), number(stats.by_priority.get(priority.as_str()).copied().unwrap_or(0))])
+        .map(|priority| {
+            vec![priority.label().to_string(), number(stats.by_priority.get(priority.as_str()).copied().unwrap_or(0))]
+        })
         .collect();
     view! {
         <p class="stats-actions">

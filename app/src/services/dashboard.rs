@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::services::{Caller, ServerContext, statistics};
 use crate::t;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Width and height of every chart, in SVG user units (the page scales it).
 const CHART_SIZE: (u32, u32) = (640, 300);
@@ -100,13 +101,10 @@ fn daily_chart(daily: &[DailyStats]) -> Result<String, AppError> {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(44)
-            .build_cartesian_2d(0..days - 1, 0..top)
+            .build_cartesian_2d(0..(days - 1).max(1), 0..top)
             .map_err(chart_failed)?;
         let label = |index: &i32| {
-            daily
-                .get(*index as usize)
-                .map(|day| crate::components::format::day_and_month(day.date))
-                .unwrap_or_default()
+            daily.get(*index as usize).map(|day| crate::components::format::day_and_month(day.date)).unwrap_or_default()
         };
         chart
             .configure_mesh()
@@ -116,7 +114,8 @@ fn daily_chart(daily: &[DailyStats]) -> Result<String, AppError> {
             .y_desc(t!(stats.tickets))
             .draw()
             .map_err(chart_failed)?;
-        let created: Vec<(i32, i64)> = daily.iter().enumerate().map(|(index, day)| (index as i32, day.created)).collect();
+        let created: Vec<(i32, i64)> =
+            daily.iter().enumerate().map(|(index, day)| (index as i32, day.created)).collect();
         let resolved: Vec<(i32, i64)> =
             daily.iter().enumerate().map(|(index, day)| (index as i32, day.resolved)).collect();
         chart
@@ -162,7 +161,9 @@ fn bar_chart(bars: &[(String, i64)], unit: &str) -> Result<String, AppError> {
             .build_cartesian_2d((0..count).into_segmented(), 0..top)
             .map_err(chart_failed)?;
         let label = |segment: &SegmentValue<u32>| match segment {
-            SegmentValue::CenterOf(index) => bars.get(*index as usize).map(|(label, _)| label.clone()).unwrap_or_default(),
+            SegmentValue::CenterOf(index) => {
+                bars.get(*index as usize).map(|(label, _)| label.clone()).unwrap_or_default()
+            }
             _ => String::new(),
         };
         chart

@@ -99,8 +99,9 @@ pub async fn stats(
         None => None,
     };
     let zone_name = context.settings.desk.time_zone.as_str();
-    let zone: chrono_tz::Tz =
-        zone_name.parse().map_err(|error: chrono_tz::ParseError| AppError::internal_because("desk time zone", error))?;
+    let zone: chrono_tz::Tz = zone_name
+        .parse()
+        .map_err(|error: chrono_tz::ParseError| AppError::internal_because("desk time zone", error))?;
     let key = (days, queue_id);
     // Read before computing: an event published meanwhile makes the entry stale at once.
     let position = context.live.published_position();
@@ -146,7 +147,7 @@ pub async fn stats(
                     end as breached
              from tickets t
              where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
-         select day, count(*) as "count!",
+         select day as "day: NaiveDate", count(*) as "count!",
                 percentile_cont(0.5) within group (order by first_response) as median,
                 percentile_cont(0.9) within group (order by first_response) as p90,
                 count(*) filter (where breached is not null and (answered or breached)) as "sla_counted!",
@@ -172,7 +173,7 @@ pub async fn stats(
                     end as breached
              from tickets t
              where t.resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
-         select day, count(*) as "count!",
+         select day as "day: NaiveDate", count(*) as "count!",
                 percentile_cont(0.5) within group (order by resolution) as median,
                 percentile_cont(0.9) within group (order by resolution) as p90,
                 count(*) filter (where breached is not null) as "sla_counted!",
@@ -344,7 +345,7 @@ pub fn to_csv(stats: &TicketStats) -> Result<String, AppError> {
         ("escalations_automatic", stats.escalations.automatic.to_string()),
     ];
     for (key, value) in summary {
-        writer.write_record(["summary", key, &value, "", "", ""]).map_err(failed)?;
+        writer.write_record(["summary", key, value.as_str(), "", "", ""]).map_err(failed)?;
     }
     for (section, counts) in [
         ("status", &stats.by_status),
@@ -353,22 +354,23 @@ pub fn to_csv(stats: &TicketStats) -> Result<String, AppError> {
         ("csat", &stats.csat.distribution),
     ] {
         for (key, count) in counts {
-            writer.write_record([section, key, &count.to_string(), "", "", ""]).map_err(failed)?;
+            writer.write_record([section, key.as_str(), count.to_string().as_str(), "", "", ""]).map_err(failed)?;
         }
     }
     for day in &stats.daily {
         writer
             .write_record([
                 "daily",
-                &day.date.to_string(),
+                day.date.to_string().as_str(),
                 "",
-                &day.created.to_string(),
-                &day.resolved.to_string(),
-                &number(day.first_response_median_s),
+                day.created.to_string().as_str(),
+                day.resolved.to_string().as_str(),
+                number(day.first_response_median_s).as_str(),
             ])
             .map_err(failed)?;
     }
-    let bytes = writer.into_inner().map_err(|error| AppError::internal_because("statistics CSV", error.into_error()))?;
+    let bytes =
+        writer.into_inner().map_err(|error| AppError::internal_because("statistics CSV", error.into_error()))?;
     String::from_utf8(bytes).map_err(|error| AppError::internal_because("statistics CSV", error))
 }
 

@@ -9,7 +9,6 @@ use crate::services::tickets::{TICKET_SELECT, TicketRow};
 use crate::t;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use std::collections::BTreeMap;
 
 /// Default and largest page sizes of ticket lists.
 pub const PAGE_DEFAULT: i64 = 50;
