@@ -131,21 +131,28 @@ pub async fn stats(
     // The tickets created in the period, in one pass of the covering index
     // on created_at: the whole period (the row whose `day` is null) and each
     // local day ($3 is the desk's time zone). A ticket counts for the
-    // first-response SLA when a policy applies to it (the few policies are
-    // one small table) and it was answered or breached; its breach notice
-    // is looked up by primary key only then.
+    // first-response SLA when a policy applies to its queue and priority
+    // (`covered`: every such pair, from the few queues and policies) and it
+    // was answered or breached. Its breach can only be recorded after it
+    // was created, so the period's breaches (a partial index) are all it is
+    // looked up in: both are hash joins, not a lookup per ticket.
     let created = sqlx::query!(
-        r#"with period as (
+        r#"with covered as materialized (
+             select q.id as queue_id, p.priority
+             from queues q cross join unnest(enum_range(null::ticket_priority)) as p (priority)
+             where exists (select 1 from sla_policies s
+                           where (s.queue_id is null or s.queue_id = q.id) and (s.priority is null or s.priority = p.priority))
+           ), breaches as materialized (
+             select n.ticket_id from ticket_sla_notices n
+             where n.kind = 'breached' and n.target = 'first_response' and n.created_at >= now() - make_interval(days => $1)
+           ), period as (
              select (t.created_at at time zone $3::text)::date as day,
                     extract(epoch from t.first_response_at - t.created_at)::float8 as first_response,
                     t.first_response_at is not null as answered,
-                    case when exists (select 1 from sla_policies p
-                                      where (p.queue_id is null or p.queue_id = t.queue_id)
-                                        and (p.priority is null or p.priority = t.priority))
-                         then exists (select 1 from ticket_sla_notices n
-                                      where n.ticket_id = t.id and n.target = 'first_response' and n.kind = 'breached')
-                    end as breached
+                    case when c.queue_id is not null then b.ticket_id is not null end as breached
              from tickets t
+             left join covered c on c.queue_id = t.queue_id and c.priority = t.priority
+             left join breaches b on b.ticket_id = t.id
              where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
          select day as "day: NaiveDate", count(*) as "count!",
                 percentile_cont(0.5) within group (order by first_response) as median,
@@ -160,18 +167,24 @@ pub async fn stats(
     .fetch_all(pool);
     // The tickets resolved in the period, in one pass of the covering index
     // on resolved_at, the same way: a ticket under a policy counts for the
-    // resolution SLA, met without a resolution breach notice.
+    // resolution SLA, met without a resolution breach notice. That breach
+    // may be older than the period, so it is looked up by primary key, for
+    // the tickets under a policy only.
     let resolved = sqlx::query!(
-        r#"with period as (
+        r#"with covered as materialized (
+             select q.id as queue_id, p.priority
+             from queues q cross join unnest(enum_range(null::ticket_priority)) as p (priority)
+             where exists (select 1 from sla_policies s
+                           where (s.queue_id is null or s.queue_id = q.id) and (s.priority is null or s.priority = p.priority))
+           ), period as (
              select (t.resolved_at at time zone $3::text)::date as day,
                     extract(epoch from t.resolved_at - t.created_at)::float8 as resolution,
-                    case when exists (select 1 from sla_policies p
-                                      where (p.queue_id is null or p.queue_id = t.queue_id)
-                                        and (p.priority is null or p.priority = t.priority))
+                    case when c.queue_id is not null
                          then exists (select 1 from ticket_sla_notices n
                                       where n.ticket_id = t.id and n.target = 'resolution' and n.kind = 'breached')
                     end as breached
              from tickets t
+             left join covered c on c.queue_id = t.queue_id and c.priority = t.priority
              where t.resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
          select day as "day: NaiveDate", count(*) as "count!",
                 percentile_cont(0.5) within group (order by resolution) as median,
