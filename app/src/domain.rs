@@ -989,20 +989,133 @@ pub struct TicketOptions {
     pub agents: Vec<UserReference>,
 }
 
-/// Ticket statistics for a period (`GET /api/v1/tickets/stats`). Durations in seconds.
+/// Ticket statistics for a period (`GET /api/v1/tickets/stats`), computed
+/// by `services::statistics::stats`. The period is the last `period_days`
+/// × 24 hours up to now. Durations in seconds, percentages from 0 to 100
+/// (`None`, JSON `null`, when nothing was there to measure).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketStats {
     /// The period in days (7 or 30...).
     pub period_days: i64,
+    /// Tickets created in the period, by their status now.
     pub by_status: std::collections::BTreeMap<String, i64>,
+    /// Tickets created in the period, by priority.
     pub by_priority: std::collections::BTreeMap<String, i64>,
+    /// Tickets created in the period, by queue slug.
     pub by_queue: std::collections::BTreeMap<String, i64>,
+    /// Tickets created in the period.
     pub created: i64,
+    /// Tickets resolved in the period (whenever they were created).
     pub resolved: i64,
+    /// First response time of the tickets created in the period that have one.
     pub first_response_seconds_median: Option<f64>,
     pub first_response_seconds_p90: Option<f64>,
+    /// Resolution time (creation to resolution) of the tickets resolved in the period.
     pub resolution_seconds_median: Option<f64>,
     pub resolution_seconds_p90: Option<f64>,
+    /// Tickets not resolved or closed right now (open, in progress,
+    /// pending, escalated), whenever they were created.
+    pub open_now: i64,
+    /// The share of the tickets created in the period that are resolved or
+    /// closed now; `None` when none was created.
+    pub resolution_rate_pct: Option<f64>,
+    /// Satisfaction ratings given in the period.
+    pub csat: CsatStats,
+    /// Service levels (issue 15, item 2).
+    pub sla: SlaStats,
+    /// Escalations in the period.
+    pub escalations: EscalationStats,
+    /// One entry per day of the desk's time zone (`GUICHET_TIME_ZONE`) the
+    /// period touches, oldest first, days without tickets included: the
+    /// first and last days are partial (the period is a rolling window).
+    pub daily: Vec<DailyStats>,
+}
+
+/// Satisfaction ratings (CSAT, 1 to 5) given in a period: every rating
+/// counts once, with its current score (a rating changed within its 7
+/// days counts with the new score, on the day it was first given).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CsatStats {
+    /// The mean score, 1 to 5; `None` without ratings.
+    pub average: Option<f64>,
+    pub count: i64,
+    /// Ratings by score, keys `"1"` to `"5"`, every key present.
+    pub distribution: std::collections::BTreeMap<String, i64>,
+}
+
+/// Service levels of a period, from the breaches the SLA worker records
+/// (`ticket_sla_notices`, one per ticket and target, ever). A ticket counts
+/// when an SLA policy applies to its queue and priority now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SlaStats {
+    /// Of the tickets created in the period under a policy that have had
+    /// their first response or breached its target, the share answered
+    /// without a first-response breach.
+    pub first_response_met_pct: Option<f64>,
+    /// Of the tickets resolved in the period under a policy, the share
+    /// without a resolution breach.
+    pub resolution_met_pct: Option<f64>,
+    /// Breaches (first response and resolution) recorded in the period.
+    pub breached: i64,
+}
+
+/// Escalations recorded in the period (`escalated` events): `manual` by a
+/// person, `automatic` by a rule of the jobs worker (the event names it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EscalationStats {
+    pub manual: i64,
+    pub automatic: i64,
+}
+
+/// One day of the statistics' period, in the desk's time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyStats {
+    /// The local date, `2026-12-04`.
+    pub date: chrono::NaiveDate,
+    /// Tickets created that day (within the period).
+    pub created: i64,
+    /// Tickets resolved that day (within the period).
+    pub resolved: i64,
+    /// Median first response time of that day's new tickets that have
+    /// one, in seconds; `None` when none has.
+    pub first_response_median_s: Option<f64>,
+}
+
+/// What the `/admin/stats` dashboard shows (`services::dashboard`): the
+/// statistics, how long the period's new tickets waited for their first
+/// response, and the charts, drawn as SVG on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsDashboard {
+    pub stats: TicketStats,
+    /// The period's new tickets by first response time, fastest first, the
+    /// unanswered last.
+    pub first_response_buckets: Vec<FirstResponseBucket>,
+    pub charts: StatsCharts,
+}
+
+/// The tickets whose first response came within a range of time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstResponseBucket {
+    /// The range in words, in the caller's language (`under 15 min`).
+    pub label: String,
+    pub count: i64,
+}
+
+/// The dashboard's charts, each a whole `<svg>` element drawn by plotters
+/// (text in the caller's language); each comes with a table of its numbers
+/// on the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsCharts {
+    /// Created and resolved tickets per day (two lines, two marker shapes).
+    pub daily: String,
+    /// Ratings per score, 1 to 5.
+    pub csat: String,
+    /// [`StatsDashboard::first_response_buckets`].
+    pub first_response: String,
+    /// The period's new tickets per queue.
+    pub by_queue: String,
+    /// The period's new tickets per priority.
+    pub by_priority: String,
 }
 
 /// What an API token may do, at most what its owner's role allows: `read`

@@ -124,6 +124,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("catalog")) view={Lazy::<lazy::AdminCatalogRoute>::new()} ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("notifications")) view={Lazy::<lazy::AdminNotificationsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("service-levels")) view={Lazy::<lazy::AdminServiceLevelsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("stats")) view={Lazy::<lazy::AdminStatsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=StaticSegment("tickets") view=pages::tickets::TicketListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), StaticSegment("new")) view={Lazy::<lazy::NewTicketRoute>::new()} ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tickets"), ParamSegment("reference")) view={Lazy::<lazy::TicketRoute>::new()} ssr=SsrMode::Async />

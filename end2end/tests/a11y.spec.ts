@@ -19,8 +19,17 @@ const ACCOUNTS = { requester: DEMO.chloe, agent: DEMO.alice, admin: DEMO.admin }
 /** The pages each kind of user reaches (SUP-0001 is chloe's demo ticket). */
 const PAGES: Record<Who, string[]> = {
   visitor: ['/', '/login', '/login/two-factor', '/register', '/tickets', '/no-such-page'],
-  requester: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings', '/admin/users'],
-  agent: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings', '/admin/service-levels'],
+  requester: ['/', '/tickets', '/tickets/new', '/tickets/SUP-0001', '/notifications', '/settings', '/admin/users', '/admin/stats'],
+  agent: [
+    '/',
+    '/tickets',
+    '/tickets/new',
+    '/tickets/SUP-0001',
+    '/notifications',
+    '/settings',
+    '/admin/service-levels',
+    '/admin/stats',
+  ],
   admin: [
     '/',
     '/tickets',
@@ -34,6 +43,8 @@ const PAGES: Record<Who, string[]> = {
     '/admin/notifications',
     '/admin/notifications?status=pending',
     '/admin/service-levels',
+    '/admin/stats',
+    '/admin/stats?period=30d&queue=support',
   ],
 };
 

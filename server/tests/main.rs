@@ -19,6 +19,7 @@ mod ratings;
 mod request_tracing;
 mod security;
 mod service_levels;
+mod statistics;
 mod tickets;
 mod transactions;
 mod two_factor;

@@ -555,7 +555,7 @@ fn ticket_and_notification_cases() -> Vec<Case> {
             json!({"id": "1", "activity": "typing", "internal": false}),
             &["id", "activity", "internal"],
         ),
-        case(Target::RestQuery("/tickets/stats"), json!({"period": "7d"}), &["period", "queue"]),
+        case(Target::RestQuery("/tickets/stats"), json!({"period": "7d"}), &["period", "queue", "format"]),
         case(Target::Rest("POST", "/admin/webhooks"), webhook.clone(), &["queue", "name", "url", "kinds", "active"]),
         case(
             Target::RestPath("PUT", "/admin/webhooks/{id}"),
@@ -606,6 +606,7 @@ fn ticket_and_notification_cases() -> Vec<Case> {
         case(Target::Function("mark_notification_read"), json!({"id": "1"}), &["id"]),
         case(Target::Function("notification_outbox"), json!({"status": "failed"}), &["status"]),
         case(Target::Function("retry_outbox_message"), json!({"id": "999"}), &["id"]),
+        case(Target::Function("stats_dashboard"), json!({"period": "7d"}), &["period", "queue"]),
     ]
 }
 

@@ -333,3 +333,24 @@ mod tests {
         assert_eq!(local_time(&summer, "Not/AZone").hour(), 14, "unknown zones read as the desk's");
     }
 }
+
+/// A duration in seconds in words, rounded to the largest units that
+/// matter: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h` (statistics).
+pub fn duration_words(seconds: f64) -> String {
+    let seconds = seconds.max(0.0).round() as i64;
+    let (minutes, hours, days) = (seconds / 60, seconds / 3600, seconds / 86_400);
+    if seconds < 60 {
+        t!(stats.seconds, seconds = seconds)
+    } else if hours == 0 {
+        t!(stats.minutes, minutes = minutes)
+    } else if days == 0 {
+        t!(stats.hours_minutes, hours = hours, minutes = minutes % 60)
+    } else {
+        t!(stats.days_hours, days = days, hours = hours % 24)
+    }
+}
+
+/// A number with one decimal and the language's decimal separator: `3.5`, `3,5`.
+pub fn decimal(value: f64) -> String {
+    format!("{value:.1}").replace('.', t!(stats.decimal_separator))
+}

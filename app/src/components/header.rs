@@ -121,9 +121,11 @@ fn bell(count: i64) -> impl IntoView {
 fn navigation(role: Option<Role>) -> impl IntoView {
     let mut links: Vec<(&'static str, &'static str)> = Vec::new();
     match role {
-        Some(role) if role.is_staff() => {
-            links.extend([("/tickets", t!(header.dashboard)), ("/tickets/new", t!(header.new_ticket))])
-        }
+        Some(role) if role.is_staff() => links.extend([
+            ("/tickets", t!(header.dashboard)),
+            ("/tickets/new", t!(header.new_ticket)),
+            ("/admin/stats", t!(header.statistics)),
+        ]),
         Some(_) => links.extend([("/tickets", t!(header.my_tickets)), ("/tickets/new", t!(header.new_ticket))]),
         None => {}
     }

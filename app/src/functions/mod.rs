@@ -8,6 +8,7 @@ pub mod escalation;
 pub mod live;
 pub mod notifications;
 pub mod service_levels;
+pub mod statistics;
 pub mod tickets;
 pub mod two_factor;
 pub mod viewer;

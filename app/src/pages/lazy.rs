@@ -62,6 +62,10 @@ lazy_page!(
     AdminServiceLevelsRoute => admin_service_levels::AdminServiceLevelsPage
 );
 lazy_page!(
+    /// `/admin/stats`.
+    AdminStatsRoute => admin_stats::AdminStatsPage
+);
+lazy_page!(
     /// `/tickets/new`.
     NewTicketRoute => new_ticket::NewTicketPage
 );
@@ -86,6 +90,7 @@ pub enum LazyPage {
     AdminCatalog,
     AdminNotifications,
     AdminServiceLevels,
+    AdminStats,
     NewTicket,
     Ticket,
     Notifications,
@@ -105,6 +110,7 @@ impl LazyPage {
             ["admin", "catalog"] => Some(Self::AdminCatalog),
             ["admin", "notifications"] => Some(Self::AdminNotifications),
             ["admin", "service-levels"] => Some(Self::AdminServiceLevels),
+            ["admin", "stats"] => Some(Self::AdminStats),
             ["tickets", "new"] => Some(Self::NewTicket),
             ["tickets", _reference] => Some(Self::Ticket),
             ["notifications"] => Some(Self::Notifications),
@@ -122,6 +128,7 @@ impl LazyPage {
             Self::AdminCatalog => AdminCatalogRoute::preload().await,
             Self::AdminNotifications => AdminNotificationsRoute::preload().await,
             Self::AdminServiceLevels => AdminServiceLevelsRoute::preload().await,
+            Self::AdminStats => AdminStatsRoute::preload().await,
             Self::NewTicket => NewTicketRoute::preload().await,
             Self::Ticket => TicketRoute::preload().await,
             Self::Notifications => NotificationsRoute::preload().await,
@@ -139,6 +146,7 @@ mod tests {
         assert_eq!(LazyPage::for_path("/register"), Some(LazyPage::Register));
         assert_eq!(LazyPage::for_path("/admin/notifications"), Some(LazyPage::AdminNotifications));
         assert_eq!(LazyPage::for_path("/admin/service-levels"), Some(LazyPage::AdminServiceLevels));
+        assert_eq!(LazyPage::for_path("/admin/stats"), Some(LazyPage::AdminStats));
         assert_eq!(LazyPage::for_path("/tickets/new"), Some(LazyPage::NewTicket));
         assert_eq!(LazyPage::for_path("/tickets/SUP-0042"), Some(LazyPage::Ticket));
         assert_eq!(LazyPage::for_path("/settings/"), Some(LazyPage::Settings));

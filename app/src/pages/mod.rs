@@ -3,6 +3,7 @@
 pub mod admin_catalog;
 pub mod admin_notifications;
 pub mod admin_service_levels;
+pub mod admin_stats;
 pub mod admin_users;
 pub mod errors;
 pub mod home;

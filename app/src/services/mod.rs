@@ -6,6 +6,7 @@ pub mod account_history;
 pub mod accounts;
 pub mod caller;
 pub mod catalog;
+pub mod dashboard;
 pub mod drafts;
 pub mod escalation;
 pub mod events;
@@ -18,6 +19,7 @@ pub mod presence;
 pub mod ratings;
 pub mod service_levels;
 pub mod sessions;
+pub mod statistics;
 pub mod text;
 pub mod ticket_lists;
 pub mod tickets;
@@ -39,8 +41,8 @@ pub struct ServerContext {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub live: Arc<live::Hub>,
-    /// Recently computed statistics (see [`ticket_lists::StatsCache`]).
-    pub stats_cache: Arc<ticket_lists::StatsCache>,
+    /// Recently computed statistics (see [`statistics::StatsCache`]).
+    pub stats_cache: Arc<statistics::StatsCache>,
 }
 
 /// Runtime settings that rules depend on.

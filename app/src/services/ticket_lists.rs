@@ -1,15 +1,14 @@
-//! Ticket lists, full-text search, status counts and statistics, all served
+//! Ticket lists, full-text search and status counts, all served
 //! by indexes: keyset pagination (never OFFSET), counters kept by trigger
 //! (never a COUNT over the whole table per page view).
 
-use crate::domain::{Priority, Status, StatusCount, Ticket, TicketPage, TicketQuery, TicketStats};
+use crate::domain::{Priority, Status, StatusCount, Ticket, TicketPage, TicketQuery};
 use crate::error::{AppError, FieldErrors};
 use crate::services::Caller;
 use crate::services::tickets::{TICKET_SELECT, TicketRow};
 use crate::t;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use std::collections::BTreeMap;
 
 /// Default and largest page sizes of ticket lists.
 pub const PAGE_DEFAULT: i64 = 50;
@@ -383,162 +382,6 @@ pub async fn status_counts(pool: &PgPool, caller: &Caller, queue: Option<&str>) 
             count: rows.iter().find(|(found, _)| found == status).map_or(0, |(_, count)| *count),
         })
         .collect())
-}
-
-/// Parses a period like `7d` (1 to 365 days).
-pub fn parse_period(text: &str) -> Result<i64, AppError> {
-    text.strip_suffix('d')
-        .and_then(|days| days.parse::<i64>().ok())
-        .filter(|days| (1..=365).contains(days))
-        .ok_or_else(|| AppError::field("period", t!(field.period)))
-}
-
-/// How long computed statistics may be served again at most, in seconds,
-/// even when no ticket event arrived (the period is relative to now).
-pub const STATS_CACHE_SECONDS: u64 = 60;
-
-/// Statistics computed recently, per (days, queue id), each with the live
-/// stream position this instance had published before computing them. An
-/// entry is served again while no newer ticket event reached this instance
-/// (every change to a ticket records one, and every instance receives every
-/// event, see `services::live`) and for at most [`STATS_CACHE_SECONDS`]: a
-/// desk's statistics page and its API clients poll the same figures, which
-/// cost tens of ms of database CPU each at a million tickets.
-#[derive(Debug, Default)]
-pub struct StatsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<(i64, Option<i64>), CachedStats>>,
-}
-
-#[derive(Debug)]
-struct CachedStats {
-    position: i64,
-    computed_at: std::time::Instant,
-    stats: TicketStats,
-}
-
-impl StatsCache {
-    fn get(&self, key: (i64, Option<i64>), position: i64) -> Option<TicketStats> {
-        let entries = self.entries.lock().expect("stats cache lock");
-        entries
-            .get(&key)
-            .filter(|entry| entry.position == position && entry.computed_at.elapsed().as_secs() < STATS_CACHE_SECONDS)
-            .map(|entry| entry.stats.clone())
-    }
-
-    fn put(&self, key: (i64, Option<i64>), position: i64, stats: &TicketStats) {
-        let mut entries = self.entries.lock().expect("stats cache lock");
-        entries.insert(key, CachedStats { position, computed_at: std::time::Instant::now(), stats: stats.clone() });
-    }
-}
-
-/// Statistics over the last `period` (e.g. `7d`), optionally for one queue
-/// (agents and admins): counts by status, priority and queue of the tickets
-/// created in the period; tickets created and resolved in it; median and
-/// 90th percentile first response time (tickets created in the period) and
-/// resolution time (tickets resolved in it), in seconds. Served from
-/// `context.stats_cache` until a ticket event arrives or a minute passes
-/// (see [`StatsCache`]).
-///
-/// Errors: 401; 403 for requesters; 422 for a bad period or queue.
-#[tracing::instrument(skip_all, fields(caller = caller.user_id(), period, queue))]
-pub async fn stats(
-    context: &crate::services::ServerContext,
-    caller: &Caller,
-    period: &str,
-    queue: Option<&str>,
-) -> Result<TicketStats, AppError> {
-    let pool = &context.pool;
-    caller.staff()?;
-    // Both are text from the query string: bounded and free of control
-    // characters before either reaches the database.
-    let mut fields = FieldErrors::new();
-    for (field, value) in [("period", Some(period)), ("queue", queue)] {
-        if let Some(reason) = value.and_then(|value| crate::services::text::problem(value, 500)) {
-            fields.insert(field.into(), reason);
-        }
-    }
-    AppError::check(fields)?;
-    let days = parse_period(period)?;
-    let queue_id: Option<i64> = match queue.filter(|slug| !slug.is_empty()) {
-        Some(slug) => Some(
-            sqlx::query_scalar!("select id from queues where slug = $1", slug)
-                .fetch_optional(pool)
-                .await?
-                .ok_or_else(|| AppError::field("queue", t!(field.unknown_queue)))?,
-        ),
-        None => None,
-    };
-    let key = (days, queue_id);
-    // Read before computing: an event published meanwhile makes the entry stale at once.
-    let position = context.live.published_position();
-    if let Some(stats) = context.stats_cache.get(key, position) {
-        return Ok(stats);
-    }
-    // The three statements are independent: they run at once, each on its
-    // own pooled connection, so a request waits for the slowest, not the sum.
-    //
-    // One pass over the period's tickets for the three breakdowns (grouping
-    // sets on the raw columns, names joined after aggregation), answered by
-    // the covering index on created_at without reading the table.
-    //
-    // The tickets created in the last `$1` days (of queue `$2` when not
-    // null), counted by status, by priority and by queue in one pass: one
-    // row per group, the other two columns null.
-    let breakdown = sqlx::query!(
-        r#"select g.status::text, g.priority::text, q.slug as "queue?", g.count as "count!"
-     from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
-           where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
-           group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
-     left join queues q on q.id = g.queue_id"#,
-        days as i32,
-        queue_id,
-    )
-    .fetch_all(pool);
-    let created = sqlx::query!(
-        r#"select count(*) as "count!",
-            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8) as median,
-            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8) as p90
-         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#,
-        days as i32,
-        queue_id,
-    )
-    .fetch_one(pool);
-    let resolved = sqlx::query!(
-        r#"select count(*) as "count!",
-            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8) as median,
-            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8) as p90
-         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#,
-        days as i32,
-        queue_id,
-    )
-    .fetch_one(pool);
-    let (breakdown, created, resolved) = tokio::try_join!(breakdown, created, resolved)?;
-    let mut by_status = BTreeMap::new();
-    let mut by_priority = BTreeMap::new();
-    let mut by_queue = BTreeMap::new();
-    for row in breakdown {
-        let count = row.count;
-        match (row.status, row.priority, row.queue) {
-            (Some(status), None, None) => by_status.insert(status, count),
-            (None, Some(priority), None) => by_priority.insert(priority, count),
-            (None, None, Some(queue)) => by_queue.insert(queue, count),
-            _ => None,
-        };
-    }
-    let stats = TicketStats {
-        period_days: days,
-        by_status,
-        by_priority,
-        by_queue,
-        created: created.count,
-        resolved: resolved.count,
-        first_response_seconds_median: created.median,
-        first_response_seconds_p90: created.p90,
-        resolution_seconds_median: resolved.median,
-        resolution_seconds_p90: resolved.p90,
-    };
-    context.stats_cache.put(key, position, &stats);
-    Ok(stats)
 }
 
 #[cfg(test)]

@@ -7,12 +7,13 @@ use app::domain::{
     TicketDetail, TicketEdit, TicketPage, TicketQuery, TicketRating, TicketSource, TicketStats,
 };
 use app::error::AppError;
-use app::services::{ratings, ticket_lists, tickets, tokens};
+use app::services::{ratings, statistics, ticket_lists, tickets, tokens};
 use app::t;
 use axum::{
     Router,
     extract::RawQuery,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{delete, get, post, put},
 };
 use serde::{Deserialize, Serialize};
@@ -70,17 +71,42 @@ async fn list(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<Ticket
     Ok(Json(ticket_lists::list_tickets(&request.context.pool, &request.caller, &query).await?))
 }
 
-async fn stats(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<TicketStats>, ApiError> {
+/// `?period=7d&queue=slug`; JSON by default, CSV (see
+/// `statistics::to_csv`) with `format=csv` or an `Accept` header naming
+/// `text/csv`, as an attachment named `guichet-stats-7d[-slug].csv`.
+async fn stats(request: ApiCaller, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let mut period = "7d".to_string();
     let mut queue = None;
+    let mut csv = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|media| media.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv")));
     for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
             "period" => period = value.into_owned(),
             "queue" => queue = Some(value.into_owned()),
+            "format" => csv = value.eq_ignore_ascii_case("csv"),
             _ => {}
         }
     }
-    Ok(Json(ticket_lists::stats(&request.context, &request.caller, &period, queue.as_deref()).await?))
+    let stats: TicketStats = statistics::stats(&request.context, &request.caller, &period, queue.as_deref()).await?;
+    if !csv {
+        return Ok(Json(stats).into_response());
+    }
+    let body = statistics::to_csv(&stats)?;
+    // Period and slug passed validation: the name holds only [0-9a-z_-].
+    let slug = queue.filter(|slug| !slug.is_empty()).map(|slug| format!("-{slug}")).unwrap_or_default();
+    let filename = format!("guichet-stats-{}d{slug}.csv", stats.period_days);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn show(request: ApiCaller, Path(id): Path<String>) -> Result<Json<TicketDetail>, ApiError> {
