@@ -607,6 +607,11 @@ fn ticket_and_notification_cases() -> Vec<Case> {
         case(Target::Function("notification_outbox"), json!({"status": "failed"}), &["status"]),
         case(Target::Function("retry_outbox_message"), json!({"id": "999"}), &["id"]),
         case(Target::Function("stats_dashboard"), json!({"period": "7d"}), &["period", "queue"]),
+        case(
+            Target::Function("set_escalation_rules"),
+            json!({"unanswered_hours": "48", "urgent_unassigned_hours": "2", "low_rating_below": "3"}),
+            &["unanswered_hours", "urgent_unassigned_hours", "low_rating_below"],
+        ),
     ]
 }
 
@@ -618,6 +623,7 @@ const WITHOUT_INPUT: &[&str] = &[
     "log_out",
     "load_catalog",
     "load_service_levels",
+    "load_escalation_rules",
     "notifications",
     "unread_notifications",
     "mark_all_notifications_read",

@@ -12,6 +12,39 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+/// Where a form's field errors are on a page with several forms (the
+/// `scope` of [`error_id_in`]): a form of its own, or one form per row,
+/// named by the refused record's id ([`AppError::record`]).
+#[derive(Clone, Copy)]
+pub enum FormScope {
+    /// One form, with this scope (`""`: the page's unscoped ids).
+    Fixed(&'static str),
+    /// One form per row: the scope of the row with this record id.
+    Row(fn(i64) -> String),
+}
+
+/// The first refusal among a page's forms (in the order given) and the
+/// scope of the form it refused, for the page's error summary.
+pub fn first_refusal<const N: usize>(
+    errors: [(Signal<Option<AppError>>, FormScope); N],
+) -> (Signal<Option<AppError>>, Signal<String>) {
+    let first = Memo::new(move |_| {
+        errors.iter().find_map(|(error, scope)| {
+            error.get().map(|error| {
+                let scope = match scope {
+                    FormScope::Fixed(scope) => scope.to_string(),
+                    FormScope::Row(scope_of) => error.record().map(*scope_of).unwrap_or_default(),
+                };
+                (error, scope)
+            })
+        })
+    });
+    (
+        Signal::derive(move || first.get().map(|(error, _)| error)),
+        Signal::derive(move || first.get().map(|(_, scope)| scope).unwrap_or_default()),
+    )
+}
+
 /// The reason given for field `name`, shown under its input (`role="alert"`),
 /// with the id [`error_id_in`] that the input names in `aria-describedby`
 /// (see [`described_by`], [`described_by_in`]).

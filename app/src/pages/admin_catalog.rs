@@ -4,7 +4,8 @@
 //! and categories (name, active, queues offering it, delete when unused).
 
 use crate::components::forms::{
-    ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by, described_by_in, invalid, record_error,
+    ConfirmSubmit, ErrorSummary, FieldError, FormScope, action_error, described_by, described_by_in, first_refusal,
+    invalid, record_error,
 };
 use crate::domain::{Category, Queue};
 use crate::error::AppError;
@@ -41,37 +42,15 @@ impl CatalogActions {
     /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
-            (action_error(self.create_queue.value()), Scope::Fixed("")),
-            (action_error(self.update_queue.value()), Scope::Row(queue_scope)),
-            (action_error(self.set_queue_categories.value()), Scope::Fixed("")),
-            (action_error(self.create_category.value()), Scope::Fixed(NEW_CATEGORY)),
-            (action_error(self.update_category.value()), Scope::Row(category_scope)),
-            (action_error(self.delete_category.value()), Scope::Row(category_scope)),
+            (action_error(self.create_queue.value()), FormScope::Fixed("")),
+            (action_error(self.update_queue.value()), FormScope::Row(queue_scope)),
+            (action_error(self.set_queue_categories.value()), FormScope::Fixed("")),
+            (action_error(self.create_category.value()), FormScope::Fixed(NEW_CATEGORY)),
+            (action_error(self.update_category.value()), FormScope::Row(category_scope)),
+            (action_error(self.delete_category.value()), FormScope::Row(category_scope)),
         ];
-        let first = Memo::new(move |_| {
-            errors.iter().find_map(|(error, scope)| {
-                error.get().map(|error| {
-                    let scope = match scope {
-                        Scope::Fixed(scope) => scope.to_string(),
-                        Scope::Row(scope_of) => error.record().map(scope_of).unwrap_or_default(),
-                    };
-                    (error, scope)
-                })
-            })
-        });
-        (
-            Signal::derive(move || first.get().map(|(error, _)| error)),
-            Signal::derive(move || first.get().map(|(_, scope)| scope).unwrap_or_default()),
-        )
+        first_refusal(errors)
     }
-}
-
-/// Where a form's field errors are on the page: a form of its own, or one
-/// form per row named by the error's record.
-#[derive(Clone, Copy)]
-enum Scope {
-    Fixed(&'static str),
-    Row(fn(i64) -> String),
 }
 
 /// The scope of the new-category form, whose fields share names with the new-queue form's.

@@ -5,7 +5,8 @@
 //! reasons it gives, at their fields.
 
 use crate::components::forms::{
-    ConfirmSubmit, ErrorSummary, FieldError, action_error, described_by_in, invalid, record_error,
+    ConfirmSubmit, ErrorSummary, FieldError, FormScope, action_error, described_by_in, first_refusal, invalid,
+    record_error,
 };
 use crate::domain::escalation::EscalationRules;
 use crate::domain::service_levels::{BusinessCalendar, OpeningRange, SlaPolicy, WEEKDAYS, clock_time};
@@ -82,38 +83,16 @@ impl Actions {
     /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
-            (action_error(self.create_calendar.value()), Scope::Fixed(NEW_CALENDAR)),
-            (action_error(self.update_calendar.value()), Scope::Row(calendar_scope)),
-            (action_error(self.delete_calendar.value()), Scope::Row(calendar_scope)),
-            (action_error(self.create_policy.value()), Scope::Fixed(NEW_POLICY)),
-            (action_error(self.update_policy.value()), Scope::Row(policy_scope)),
-            (action_error(self.delete_policy.value()), Scope::Row(policy_scope)),
-            (action_error(self.set_rules.value()), Scope::Fixed(ESCALATION)),
+            (action_error(self.create_calendar.value()), FormScope::Fixed(NEW_CALENDAR)),
+            (action_error(self.update_calendar.value()), FormScope::Row(calendar_scope)),
+            (action_error(self.delete_calendar.value()), FormScope::Row(calendar_scope)),
+            (action_error(self.create_policy.value()), FormScope::Fixed(NEW_POLICY)),
+            (action_error(self.update_policy.value()), FormScope::Row(policy_scope)),
+            (action_error(self.delete_policy.value()), FormScope::Row(policy_scope)),
+            (action_error(self.set_rules.value()), FormScope::Fixed(ESCALATION)),
         ];
-        let first = Memo::new(move |_| {
-            errors.iter().find_map(|(error, scope)| {
-                error.get().map(|error| {
-                    let scope = match scope {
-                        Scope::Fixed(scope) => scope.to_string(),
-                        Scope::Row(scope_of) => error.record().map(scope_of).unwrap_or_default(),
-                    };
-                    (scope, error)
-                })
-            })
-        });
-        (
-            Signal::derive(move || first.get().map(|(_, error)| error)),
-            Signal::derive(move || first.get().map(|(scope, _)| scope).unwrap_or_default()),
-        )
+        first_refusal(errors)
     }
-}
-
-/// Where a form's field errors are on the page: a form of its own, or one
-/// form per row named by the error's record.
-#[derive(Clone, Copy)]
-enum Scope {
-    Fixed(&'static str),
-    Row(fn(i64) -> String),
 }
 
 /// The scope of the new-calendar form (its fields' error ids, and the
