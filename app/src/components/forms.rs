@@ -23,21 +23,38 @@ pub enum FormScope {
     Row(fn(i64) -> String),
 }
 
-/// The first refusal among a page's forms (in the order given) and the
-/// scope of the form it refused, for the page's error summary.
+/// The refusal for a page's error summary, among the page's forms (each
+/// with its action's error, its action's version and its scope), and the
+/// scope of the form it refused: the refusal of the form submitted last,
+/// so that an older form's refusal neither hides a newer one nor outlives
+/// the next submission; before any submission in this page (a server
+/// render, a no-JS post) the first refusal in the order given.
 pub fn first_refusal<const N: usize>(
-    errors: [(Signal<Option<AppError>>, FormScope); N],
+    errors: [(Signal<Option<AppError>>, Signal<usize>, FormScope); N],
 ) -> (Signal<Option<AppError>>, Signal<String>) {
-    let first = Memo::new(move |_| {
-        errors.iter().find_map(|(error, scope)| {
-            error.get().map(|error| {
-                let scope = match scope {
-                    FormScope::Fixed(scope) => scope.to_string(),
-                    FormScope::Row(scope_of) => error.record().map(*scope_of).unwrap_or_default(),
-                };
-                (error, scope)
-            })
+    let last_submitted = RwSignal::new(None::<usize>);
+    for (index, (_, version, _)) in errors.iter().enumerate() {
+        let version = *version;
+        Effect::new(move |seen: Option<usize>| {
+            let now = version.get();
+            if seen.is_some_and(|seen| seen != now) {
+                last_submitted.set(Some(index));
+            }
+            now
+        });
+    }
+    let scoped = move |(error, _, scope): &(Signal<Option<AppError>>, Signal<usize>, FormScope)| {
+        error.get().map(|error| {
+            let scope = match scope {
+                FormScope::Fixed(scope) => scope.to_string(),
+                FormScope::Row(scope_of) => error.record().map(*scope_of).unwrap_or_default(),
+            };
+            (error, scope)
         })
+    };
+    let first = Memo::new(move |_| match last_submitted.get() {
+        Some(index) => scoped(&errors[index]),
+        None => errors.iter().find_map(scoped),
     });
     (
         Signal::derive(move || first.get().map(|(error, _)| error)),

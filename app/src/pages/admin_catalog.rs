@@ -42,12 +42,28 @@ impl CatalogActions {
     /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
-            (action_error(self.create_queue.value()), FormScope::Fixed("")),
-            (action_error(self.update_queue.value()), FormScope::Row(queue_scope)),
-            (action_error(self.set_queue_categories.value()), FormScope::Fixed("")),
-            (action_error(self.create_category.value()), FormScope::Fixed(NEW_CATEGORY)),
-            (action_error(self.update_category.value()), FormScope::Row(category_scope)),
-            (action_error(self.delete_category.value()), FormScope::Row(category_scope)),
+            (action_error(self.create_queue.value()), self.create_queue.version().into(), FormScope::Fixed("")),
+            (action_error(self.update_queue.value()), self.update_queue.version().into(), FormScope::Row(queue_scope)),
+            (
+                action_error(self.set_queue_categories.value()),
+                self.set_queue_categories.version().into(),
+                FormScope::Fixed(""),
+            ),
+            (
+                action_error(self.create_category.value()),
+                self.create_category.version().into(),
+                FormScope::Fixed(NEW_CATEGORY),
+            ),
+            (
+                action_error(self.update_category.value()),
+                self.update_category.version().into(),
+                FormScope::Row(category_scope),
+            ),
+            (
+                action_error(self.delete_category.value()),
+                self.delete_category.version().into(),
+                FormScope::Row(category_scope),
+            ),
         ];
         first_refusal(errors)
     }

@@ -83,13 +83,37 @@ impl Actions {
     /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
-            (action_error(self.create_calendar.value()), FormScope::Fixed(NEW_CALENDAR)),
-            (action_error(self.update_calendar.value()), FormScope::Row(calendar_scope)),
-            (action_error(self.delete_calendar.value()), FormScope::Row(calendar_scope)),
-            (action_error(self.create_policy.value()), FormScope::Fixed(NEW_POLICY)),
-            (action_error(self.update_policy.value()), FormScope::Row(policy_scope)),
-            (action_error(self.delete_policy.value()), FormScope::Row(policy_scope)),
-            (action_error(self.set_rules.value()), FormScope::Fixed(ESCALATION)),
+            (
+                action_error(self.create_calendar.value()),
+                self.create_calendar.version().into(),
+                FormScope::Fixed(NEW_CALENDAR),
+            ),
+            (
+                action_error(self.update_calendar.value()),
+                self.update_calendar.version().into(),
+                FormScope::Row(calendar_scope),
+            ),
+            (
+                action_error(self.delete_calendar.value()),
+                self.delete_calendar.version().into(),
+                FormScope::Row(calendar_scope),
+            ),
+            (
+                action_error(self.create_policy.value()),
+                self.create_policy.version().into(),
+                FormScope::Fixed(NEW_POLICY),
+            ),
+            (
+                action_error(self.update_policy.value()),
+                self.update_policy.version().into(),
+                FormScope::Row(policy_scope),
+            ),
+            (
+                action_error(self.delete_policy.value()),
+                self.delete_policy.version().into(),
+                FormScope::Row(policy_scope),
+            ),
+            (action_error(self.set_rules.value()), self.set_rules.version().into(), FormScope::Fixed(ESCALATION)),
         ];
         first_refusal(errors)
     }
