@@ -38,8 +38,9 @@ impl CatalogActions {
             + self.delete_category.version().get()
     }
 
-    /// The first refusal of the page's forms, and the scope of the form it
-    /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
+    /// The refusal for the summary (the form submitted last, see
+    /// [`first_refusal`]) and the scope of the form it refused (see
+    /// [`crate::components::forms::error_id_in`]).
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
             (action_error(self.create_queue.value()), self.create_queue.version().into(), FormScope::Fixed("")),

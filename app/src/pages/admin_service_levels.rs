@@ -79,8 +79,9 @@ impl Actions {
         Signal::derive(move || versions.iter().map(|version| version.get()).sum::<usize>())
     }
 
-    /// The first refusal of the page's forms and the scope of the form it
-    /// refused (see [`crate::components::forms::error_id_in`]), for the summary.
+    /// The refusal for the summary (the form submitted last, see
+    /// [`first_refusal`]) and the scope of the form it refused (see
+    /// [`crate::components::forms::error_id_in`]).
     fn error(&self) -> (Signal<Option<AppError>>, Signal<String>) {
         let errors = [
             (
