@@ -72,26 +72,85 @@ pub const TICKET_EVENTS: &str = "select e.id, e.action, e.actor_id, u.username::
          from ticket_events e left join users u on u.id = e.actor_id
          where e.ticket_id = $1 and ($2 or e.audience = 'everyone') order by e.id";
 
-/// `stats` (ticket_lists.rs): counts by status, priority and queue in one pass.
+/// `stats` (statistics.rs), its four statements (run at once, as the
+/// service does): `$1` days, `$2` queue id or null, `$3` the desk's time zone
+/// (created and resolved only). Counts by status, priority and queue in one pass.
 pub const STATS_BREAKDOWN: &str = r#"select g.status::text, g.priority::text, q.slug as "queue?", g.count as "count!"
      from (select t.status, t.priority, t.queue_id, count(*) as count from tickets t
            where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)
            group by grouping sets ((t.status), (t.priority), (t.queue_id))) g
      left join queues q on q.id = g.queue_id"#;
-/// `stats` (ticket_lists.rs): first response and resolution times.
-pub const STATS_CREATED: &str = r#"select count(*) as "count!",
-            percentile_cont(0.5) within group (order by extract(epoch from first_response_at - created_at)::float8) as median,
-            percentile_cont(0.9) within group (order by extract(epoch from first_response_at - created_at)::float8) as p90
-         from tickets where created_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#;
-pub const STATS_RESOLVED: &str = r#"select count(*) as "count!",
-            percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at)::float8) as median,
-            percentile_cont(0.9) within group (order by extract(epoch from resolved_at - created_at)::float8) as p90
-         from tickets where resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or queue_id = $2)"#;
+/// The period's created tickets, in total and per local day, with their SLA.
+pub const STATS_CREATED: &str = r#"with covered as materialized (
+             select q.id as queue_id, p.priority
+             from queues q cross join unnest(enum_range(null::ticket_priority)) as p (priority)
+             where exists (select 1 from sla_policies s
+                           where (s.queue_id is null or s.queue_id = q.id) and (s.priority is null or s.priority = p.priority))
+           ), breaches as materialized (
+             select n.ticket_id from ticket_sla_notices n
+             where n.kind = 'breached' and n.target = 'first_response' and n.created_at >= now() - make_interval(days => $1)
+           ), period as (
+             select (t.created_at at time zone $3::text)::date as day,
+                    extract(epoch from t.first_response_at - t.created_at)::float8 as first_response,
+                    t.first_response_at is not null as answered,
+                    case when c.queue_id is not null then b.ticket_id is not null end as breached
+             from tickets t
+             left join covered c on c.queue_id = t.queue_id and c.priority = t.priority
+             left join breaches b on b.ticket_id = t.id
+             where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
+         select day as "day: NaiveDate", count(*) as "count!",
+                percentile_cont(0.5) within group (order by first_response) as median,
+                percentile_cont(0.9) within group (order by first_response) as p90,
+                count(*) filter (where breached is not null and (answered or breached)) as "sla_counted!",
+                count(*) filter (where breached is not null and answered and not breached) as "sla_met!"
+         from period group by grouping sets ((), (day))"#;
+/// The period's resolved tickets, the same way.
+pub const STATS_RESOLVED: &str = r#"with covered as materialized (
+             select q.id as queue_id, p.priority
+             from queues q cross join unnest(enum_range(null::ticket_priority)) as p (priority)
+             where exists (select 1 from sla_policies s
+                           where (s.queue_id is null or s.queue_id = q.id) and (s.priority is null or s.priority = p.priority))
+           ), period as (
+             select (t.resolved_at at time zone $3::text)::date as day,
+                    extract(epoch from t.resolved_at - t.created_at)::float8 as resolution,
+                    case when c.queue_id is not null
+                         then exists (select 1 from ticket_sla_notices n
+                                      where n.ticket_id = t.id and n.target = 'resolution' and n.kind = 'breached')
+                    end as breached
+             from tickets t
+             left join covered c on c.queue_id = t.queue_id and c.priority = t.priority
+             where t.resolved_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2))
+         select day as "day: NaiveDate", count(*) as "count!",
+                percentile_cont(0.5) within group (order by resolution) as median,
+                percentile_cont(0.9) within group (order by resolution) as p90,
+                count(*) filter (where breached is not null) as "sla_counted!",
+                count(*) filter (where not breached) as "sla_met!"
+         from period group by grouping sets ((), (day))"#;
+/// Escalations, breaches, ratings and the tickets open now.
+pub const STATS_ACTIVITY: &str = r#"select e.manual as "manual!", e.automatic as "automatic!", b.breached as "breached!",
+                  r.count as "ratings!", r.average, r.one as "one!", r.two as "two!", r.three as "three!",
+                  r.four as "four!", r.five as "five!", o.open_now as "open_now!"
+         from (select count(*) filter (where not (ev.data ? 'rule')) as manual,
+                      count(*) filter (where ev.data ? 'rule') as automatic
+               from ticket_events ev
+               where ev.action = 'escalated' and ev.created_at >= now() - make_interval(days => $1)
+                 and ($2::bigint is null or exists (select 1 from tickets t where t.id = ev.ticket_id and t.queue_id = $2))) e
+         cross join (select count(*) as breached from ticket_sla_notices n
+               where n.kind = 'breached' and n.created_at >= now() - make_interval(days => $1)
+                 and ($2::bigint is null or exists (select 1 from tickets t where t.id = n.ticket_id and t.queue_id = $2))) b
+         cross join (select count(*) as count, avg(r.score)::float8 as average,
+                      count(*) filter (where r.score = 1) as one, count(*) filter (where r.score = 2) as two,
+                      count(*) filter (where r.score = 3) as three, count(*) filter (where r.score = 4) as four,
+                      count(*) filter (where r.score = 5) as five
+               from ticket_ratings r
+               where r.rated_at >= now() - make_interval(days => $1)
+                 and ($2::bigint is null or exists (select 1 from tickets t where t.id = r.ticket_id and t.queue_id = $2))) r
+         cross join (select coalesce(sum(c.count), 0)::bigint as open_now from ticket_counts c
+               where c.status not in ('resolved', 'closed') and ($2::bigint is null or c.queue_id = $2)) o"#;
 
 /// `create_ticket` (tickets.rs), in order.
 pub const CATEGORY_ACTIVE: &str = "select id from categories where slug = $1 and active";
-pub const ALLOCATE_NUMBER: &str =
-    "update queues set next_number = next_number + 1 where slug = $1 and active returning id, next_number - 1";
+pub const ALLOCATE_NUMBER: &str = "update queues set next_number = next_number + 1 where slug = $1 and active returning id, name, next_number - 1 as number";
 /// `check_open_ticket_limit` (tickets.rs).
 pub const QUEUE_LIMIT: &str = "select open_ticket_limit from queues where id = $1 for update";
 pub const INSERT_TICKET: &str = "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
@@ -125,8 +184,9 @@ pub const UPDATE_STATUS: &str = "update tickets set status = $2, updated_at = no
 
 /// `log_in` (accounts.rs): the user, then after verification the cleanup of failures.
 pub const LOGIN_USER: &str =
-    "select id, password_hash from users where username = $1::citext or email = $1::citext limit 1";
-pub const LOGIN_CLEAR_FAILURES: &str = "delete from login_failures where login = $1::citext or login = $2::citext";
+    "select id, password_hash from users where username = $1::text::citext or email = $1::text::citext limit 1";
+pub const LOGIN_CLEAR_FAILURES: &str = "delete from login_failures
+             where id = $1 or (account_id = $2 and address is not distinct from $3::text::inet)";
 /// `seconds_until_allowed` (accounts.rs) with its predicate for the login name and the address.
 pub fn login_throttle(predicate: &str) -> String {
     format!(
@@ -290,10 +350,6 @@ mod tests {
         for statement in [
             QUEUE_BY_SLUG,
             SEARCH_CURSOR_RANK,
-            STATS_BREAKDOWN,
-            STATS_CREATED,
-            STATS_RESOLVED,
-            "where t.created_at >= now() - make_interval(days => $1) and ($2::bigint is null or t.queue_id = $2)",
             "\" and t.requester_id = \"",
             "\" and t.status = \"",
             "\" and t.priority = \"",
@@ -307,6 +363,10 @@ mod tests {
             "\"ts_rank(t.search, to_tsquery('guichet_search', \"",
         ] {
             assert!(lists.contains(&squeeze(statement)), "not in ticket_lists.rs any more: {statement}");
+        }
+        let statistics = squeeze(include_str!("../../app/src/services/statistics.rs"));
+        for statement in [STATS_BREAKDOWN, STATS_CREATED, STATS_RESOLVED, STATS_ACTIVITY] {
+            assert!(statistics.contains(&squeeze(statement)), "not in statistics.rs any more: {statement}");
         }
         for statement in [LOGIN_USER, LOGIN_CLEAR_FAILURES] {
             assert!(accounts.contains(&squeeze(statement)), "not in accounts.rs any more: {statement}");

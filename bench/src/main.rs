@@ -1,6 +1,7 @@
 //! `guichet-bench`: Guichet's benchmark suite. `generate` loads a realistic
 //! help desk, `run` drives a running server and the PostgreSQL floor,
-//! `weight` measures the frontend, `report` writes BENCHMARKS.md.
+//! `weight` measures the frontend, `worker` times the jobs worker's passes,
+//! `report` writes BENCHMARKS.md.
 //! `scripts/bench` runs them all in order.
 
 mod floor;
@@ -11,6 +12,7 @@ mod report;
 mod scenarios;
 mod text;
 mod weight;
+mod worker;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -77,6 +79,9 @@ enum Command {
         /// Only these rows (e.g. `--only search_common --only create`; `reads_under_login` for that test).
         #[arg(long)]
         only: Vec<String>,
+        /// The server's desk time zone (its daily statistics' days), for the floor.
+        #[arg(long, env = "GUICHET_TIME_ZONE", default_value = "Europe/Paris")]
+        time_zone: String,
         /// Where to write the results.
         #[arg(long)]
         output: PathBuf,
@@ -109,6 +114,28 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// The jobs worker (issue 15): passes of `guichet run-jobs` over a desk of
+    /// OPEN open tickets under an SLA policy, until settled. Changes the
+    /// database (reopens tickets, adds a policy): give it a copy.
+    Worker {
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// The release server binary (its `run-jobs` runs each pass).
+        #[arg(long, default_value = "target/bench/guichet")]
+        guichet: PathBuf,
+        /// Open tickets wanted.
+        #[arg(long, default_value_t = 50_000)]
+        open: i64,
+        /// Give up when the backlog takes more passes than this.
+        #[arg(long, default_value_t = 400)]
+        max_passes: usize,
+        /// Passes timed once settled.
+        #[arg(long, default_value_t = 5)]
+        settled_passes: usize,
+        /// Where to write the results (JSON).
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Bytes of the wasm, JS and CSS under SITE/pkg, raw, gzip and brotli, as JSON.
     Weight {
         #[arg(long, default_value = "target/site")]
@@ -131,6 +158,9 @@ enum Command {
         /// Results of `guichet-bench live`.
         #[arg(long)]
         live: Option<PathBuf>,
+        /// Results of `guichet-bench worker`.
+        #[arg(long)]
+        worker: Option<PathBuf>,
         /// A file with the commands run, copied into the report.
         #[arg(long)]
         commands: PathBuf,
@@ -181,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
             reads_only,
             no_floor,
             only,
+            time_zone,
             output,
         } => {
             let options = scenarios::RunOptions {
@@ -195,6 +226,7 @@ async fn main() -> anyhow::Result<()> {
                 reads_only,
                 no_floor,
                 only,
+                time_zone,
             };
             let result = scenarios::run(&options).await?;
             std::fs::write(&output, serde_json::to_string_pretty(&result)?)?;
@@ -231,6 +263,19 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write(output.with_extension("md"), table)?;
             Ok(())
         }
+        Command::Worker { database_url, guichet, open, max_passes, settled_passes, output } => {
+            let options = worker::WorkerOptions {
+                database_url: &database_url,
+                guichet: &guichet,
+                open,
+                max_passes,
+                settled_passes,
+            };
+            let results = worker::run(&options).await?;
+            print!("{}", worker::markdown(&results));
+            std::fs::write(&output, serde_json::to_string_pretty(&results)?)?;
+            Ok(())
+        }
         Command::Weight { site, output } => {
             let weight = weight::measure(&site)?;
             for file in &weight.files {
@@ -248,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
             weight,
             hydration,
             live,
+            worker,
             commands,
             notes,
             generation_seconds,
@@ -261,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
                 weight: weight.as_ref().map(read_json).transpose()?,
                 hydration: hydration.as_ref().map(read_json).transpose()?,
                 live: live.as_ref().map(read_json).transpose()?,
+                worker: worker.as_ref().map(read_json).transpose()?,
                 commands: std::fs::read_to_string(&commands)?,
                 notes: notes.map(std::fs::read_to_string).transpose()?,
                 database_url,

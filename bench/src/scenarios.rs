@@ -11,7 +11,7 @@ use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub no_floor: bool,
     /// Only these rows (keys such as `search_common`), when not empty.
     pub only: Vec<String>,
+    /// The server's `GUICHET_TIME_ZONE`, which the statistics' daily series use.
+    pub time_zone: String,
 }
 
 /// One row of the report.
@@ -218,10 +220,13 @@ async fn find_targets(pool: &PgPool, write_concurrency: usize) -> anyhow::Result
 pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
     let http = Http::new(&options.base_url)?;
     let floor_connections = options.write_concurrency.max(options.read_concurrency) as u32 + 2;
+    // The server's settings: JIT off (server/src/database.rs).
+    let connect_options: PgConnectOptions =
+        options.database_url.parse::<PgConnectOptions>().context("the database URL")?.options([("jit", "off")]);
     let pool = PgPoolOptions::new()
         .max_connections(floor_connections)
         .min_connections(floor_connections)
-        .connect(&options.database_url)
+        .connect_with(connect_options)
         .await
         .context("connecting to PostgreSQL")?;
     let (tickets, messages, events): (i64, i64, i64) = sqlx::query_as(
@@ -367,20 +372,41 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
         return finish(tickets, messages, events, seed, rows, None, whole_run_peak, options);
     }
 
-    // Stats.
-    for days in [7, 30] {
-        let (app, floor) = stats(&http, &pool, &agent_token, days);
-        measure(
-            &format!("stats_{days}d"),
-            format!("stats, {days} days"),
-            "stats",
-            reads,
-            app,
-            Some(floor),
-            String::new(),
-        )
-        .await?;
+    // Stats: as most requests get them (computed at most once a minute, or
+    // again after a ticket event), then computed for every request.
+    let time_zone: Arc<str> = options.time_zone.as_str().into();
+    // Computed for each request: one client (one computation at a time, its
+    // own cost), then as many clients as the other reads (queueing on the
+    // two cores included).
+    for (fresh, clients, suffix, how) in [
+        (false, reads, String::new(), "served again within the minute".to_string()),
+        (true, 1, "_fresh".to_string(), "computed each time".to_string()),
+        (true, reads, format!("_fresh_{reads}"), format!("computed each time, {reads} at once")),
+    ] {
+        for days in [7, 30] {
+            let (app, floor) = stats(&http, &pool, &agent_token, days, fresh, &time_zone);
+            measure(
+                &format!("stats_{days}d{suffix}"),
+                format!("stats API, {days} days, {how}"),
+                "stats",
+                clients,
+                app,
+                Some(floor),
+                if fresh { "Cache-Control: no-cache on every request".into() } else { String::new() },
+            )
+            .await?;
+        }
     }
+    measure(
+        "stats_page_html",
+        "statistics dashboard, 30 days, server-rendered HTML".into(),
+        "stats",
+        reads,
+        stats_page(&http, &agent_cookie),
+        None,
+        "13 KPI cards, 5 SVG charts; its statistics served again within the minute".into(),
+    )
+    .await?;
 
     // Writes.
     let requester_tokens = tokens(&http, (0..writes).map(|index| text::requester_username(100 + index))).await?;
@@ -712,38 +738,70 @@ fn ticket_page(
     (app, floor)
 }
 
-fn stats(http: &Http, pool: &PgPool, token: &Arc<str>, days: i32) -> (Operation, Operation) {
+/// The statistics API over `days` days; `fresh` sends `Cache-Control:
+/// no-cache`, so every request computes them (the figures a minute old are
+/// served otherwise, see `statistics::StatsCache`). The floor runs the
+/// service's four statements at once, on four pooled connections, as it does.
+fn stats(
+    http: &Http,
+    pool: &PgPool,
+    token: &Arc<str>,
+    days: i32,
+    fresh: bool,
+    time_zone: &Arc<str>,
+) -> (Operation, Operation) {
     let path: Arc<str> = format!("/api/v1/tickets/stats?period={days}d").into();
     let (http, token) = (http.clone(), token.clone());
     let app = operation(move |_, _| {
         let (http, token, path) = (http.clone(), token.clone(), path.clone());
         async move {
-            http.get_json(&path, &token).await?;
+            let mut request = http.client.get(http.url(&path)).bearer_auth(&*token);
+            if fresh {
+                request = request.header(reqwest::header::CACHE_CONTROL, "no-cache");
+            }
+            let body = Http::send(request).await?;
+            let stats: Value = serde_json::from_slice(&body.bytes)?;
+            if stats.get("daily").and_then(Value::as_array).is_none() {
+                bail!("no daily series in the answer");
+            }
             Ok(())
         }
     });
-    let pool = pool.clone();
+    let (pool, time_zone) = (pool.clone(), time_zone.clone());
     let floor = operation(move |_, _| {
-        let pool = pool.clone();
+        let (pool, time_zone) = (pool.clone(), time_zone.clone());
         async move {
-            // Like the service: the three statements at once, on three pooled connections.
-            let breakdown = sqlx::query_as::<_, StatsBreakdownRow>(floor::STATS_BREAKDOWN)
-                .bind(days)
-                .bind(None::<i64>)
-                .fetch_all(&pool);
-            let created = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(floor::STATS_CREATED)
-                .bind(days)
-                .bind(None::<i64>)
-                .fetch_one(&pool);
-            let resolved = sqlx::query_as::<_, (i64, Option<f64>, Option<f64>)>(floor::STATS_RESOLVED)
-                .bind(days)
-                .bind(None::<i64>)
-                .fetch_one(&pool);
-            tokio::try_join!(breakdown, created, resolved)?;
+            let breakdown = sqlx::query(floor::STATS_BREAKDOWN).bind(days).bind(None::<i64>).fetch_all(&pool);
+            let created =
+                sqlx::query(floor::STATS_CREATED).bind(days).bind(None::<i64>).bind(&*time_zone).fetch_all(&pool);
+            let resolved =
+                sqlx::query(floor::STATS_RESOLVED).bind(days).bind(None::<i64>).bind(&*time_zone).fetch_all(&pool);
+            let activity = sqlx::query(floor::STATS_ACTIVITY).bind(days).bind(None::<i64>).fetch_all(&pool);
+            tokio::try_join!(breakdown, created, resolved, activity)?;
             Ok(())
         }
     });
     (app, floor)
+}
+
+/// The statistics dashboard (`/admin/stats?period=30d`), server-rendered
+/// for an agent's session; no floor (its SQL is the statistics' and one
+/// more pass for the first-response ranges, plus the charts drawn in Rust).
+fn stats_page(http: &Http, cookie: &Arc<str>) -> Operation {
+    let (http, cookie) = (http.clone(), cookie.clone());
+    operation(move |_, _| {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        async move {
+            let body = Http::send(
+                http.client.get(http.url("/admin/stats?period=30d")).header(reqwest::header::COOKIE, &*cookie),
+            )
+            .await?;
+            if !body.bytes.windows(4).any(|window| window == b"<svg") {
+                bail!("the dashboard has no chart");
+            }
+            Ok(())
+        }
+    })
 }
 
 /// The queue of the `iteration`-th creation: support 78 %, billing 22 %.
@@ -776,7 +834,7 @@ fn create_ticket(http: &Http, pool: &PgPool, tokens: Arc<Vec<String>>) -> (Opera
             let mut transaction = pool.begin().await?;
             let category_id: i64 =
                 sqlx::query_scalar(floor::CATEGORY_ACTIVE).bind("order_issue").fetch_one(&mut *transaction).await?;
-            let (queue_id, number): (i64, i64) = sqlx::query_as(floor::ALLOCATE_NUMBER)
+            let (queue_id, _name, number): (i64, String, i64) = sqlx::query_as(floor::ALLOCATE_NUMBER)
                 .bind(creation_queue(worker, iteration))
                 .fetch_one(&mut *transaction)
                 .await?;
@@ -995,9 +1053,6 @@ fn change_status(
     (app, floor)
 }
 
-/// A row of `STATS_BREAKDOWN`: status, priority, queue (two of them null) and a count.
-type StatsBreakdownRow = (Option<String>, Option<String>, Option<String>, i64);
-
 fn status_name(status: Status) -> &'static str {
     match status {
         Status::Open => "open",
@@ -1050,7 +1105,12 @@ fn log_in(http: &Http, pool: &PgPool) -> (Operation, Operation) {
             }
             let _: (i64, String, String, String, DateTime<chrono::Utc>) =
                 sqlx::query_as(floor::USER_BY_ID).bind(id).fetch_one(&pool).await?;
-            sqlx::query(floor::LOGIN_CLEAR_FAILURES).bind(&login).bind(&login).execute(&pool).await?;
+            sqlx::query(floor::LOGIN_CLEAR_FAILURES)
+                .bind(None::<i64>)
+                .bind(id)
+                .bind("127.0.0.1")
+                .execute(&pool)
+                .await?;
             Ok(())
         }
     });

@@ -50,6 +50,16 @@ pub enum Command {
     },
     /// Load the demo data (once: only into a database without users) and print the demo logins.
     SeedDemo,
+    /// Run one pass of the timed rules now (what every `serve` does every
+    /// GUICHET_JOBS_INTERVAL_SECONDS) and print what it did as JSON:
+    /// `{"elapsed_ms", "acted": {rule: tickets}, "failed": [rule]}`, with
+    /// `"plans": {rule: EXPLAIN text}` of each rule's candidate statement
+    /// (after the pass) when asked.
+    RunJobs {
+        /// Also print the plan of each rule's candidate statement.
+        #[arg(long)]
+        explain: bool,
+    },
 }
 
 /// Options of `serve`.

@@ -82,6 +82,27 @@ async fn run() -> anyhow::Result<()> {
             print!("{}", demo::logins_text());
             Ok(())
         }
+        Command::RunJobs { explain } => {
+            let pool = database::prepare(&database_url, 2).await?;
+            let started = std::time::Instant::now();
+            let report = app::services::jobs::run_pass(&pool).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let acted: serde_json::Map<String, serde_json::Value> =
+                report.acted.iter().map(|(rule, count)| (rule.name(), (*count).into())).collect();
+            let failed: Vec<String> = report.failed.iter().map(|rule| rule.name()).collect();
+            let mut output = serde_json::json!({"elapsed_ms": elapsed_ms, "acted": acted, "failed": failed});
+            if explain {
+                let plans: serde_json::Map<String, serde_json::Value> = app::services::jobs::explain_rules(&pool)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("{error}"))?
+                    .into_iter()
+                    .map(|(rule, plan)| (rule.name(), plan.into()))
+                    .collect();
+                output["plans"] = plans.into();
+            }
+            println!("{output}");
+            Ok(())
+        }
     }
 }
 

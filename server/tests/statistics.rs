@@ -301,6 +301,55 @@ async fn the_csv_reads_back_equal_to_the_json(pool: PgPool) {
     assert!(content_type.starts_with("application/json"), "{content_type}");
 }
 
+/// A change that records no ticket event (made here straight in the
+/// database) leaves the cached figures as they were for a minute; a client
+/// sending `Cache-Control: no-cache` gets them computed again.
+#[sqlx::test(migrations = false)]
+async fn no_cache_asks_for_figures_computed_now(pool: PgPool) {
+    let desk = desk(pool.clone()).await;
+    // The creation's event moves the cache's position when this instance
+    // publishes it: wait for it on the agent's live stream, so that nothing
+    // but the test's own reads touches the cache afterwards.
+    let mut events = desk.agent.get(desk.app.url("/api/v1/events")).send().await.expect("live stream");
+    assert_eq!(events.status(), StatusCode::OK);
+    let id = open_ticket(&desk, "support", "Printer on fire").await;
+    let mut received = String::new();
+    while !received.contains("event: ticket") && !received.contains("event:ticket") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(30), events.chunk())
+            .await
+            .expect("the creation's event within 30 s")
+            .expect("stream chunk")
+            .expect("stream open");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let (status, before) = desk.app.get(&desk.agent, "/tickets/stats?period=7d").await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!(before["created"], 1, "{before}");
+    // Each directive in turn: the ticket moves out of (then back into) the
+    // period; the cache still says what it said, the fresh read does not.
+    let mut expected = 1;
+    for (directive, created_at) in [
+        ("no-cache", Utc::now() - Duration::days(30)),
+        ("max-age=0", Utc::now()),
+        ("no-store", Utc::now() - Duration::days(30)),
+    ] {
+        move_ticket(&pool, id, created_at, None, None).await;
+        let (_, cached) = desk.app.get(&desk.agent, "/tickets/stats?period=7d").await;
+        assert_eq!(cached["created"], expected, "before {directive}, served from the cache: {cached}");
+        let response = desk
+            .agent
+            .get(desk.app.url("/api/v1/tickets/stats?period=7d"))
+            .header(header::CACHE_CONTROL, directive)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let fresh: Value = response.json().await.expect("json");
+        expected = 1 - expected;
+        assert_eq!(fresh["created"], expected, "{directive}: {fresh}");
+    }
+}
+
 #[sqlx::test(migrations = false)]
 async fn requesters_get_no_statistics_in_any_format(pool: PgPool) {
     let desk = desk(pool).await;

@@ -33,7 +33,7 @@ pub async fn dashboard(
     period: &str,
     queue: Option<&str>,
 ) -> Result<StatsDashboard, AppError> {
-    let stats = statistics::stats(context, caller, period, queue).await?;
+    let stats = statistics::stats(context, caller, period, queue, statistics::Freshness::MayReuse).await?;
     let queue = queue.filter(|slug| !slug.is_empty());
     // Checked by `stats`: the period parses and the queue exists.
     let row = sqlx::query!(

@@ -163,6 +163,26 @@ pub async fn run_pass(pool: &PgPool) -> Result<PassReport, AppError> {
     Ok(report)
 }
 
+/// The plan PostgreSQL chooses for each timed rule's candidate statement
+/// (`EXPLAIN` text, one line per plan node), in the order of [`RULES`]: what
+/// a pass reads when nothing is due, for `guichet run-jobs --explain` and the
+/// benchmark's worker row.
+///
+/// Errors: [`AppError::Internal`] when the database fails.
+pub async fn explain_rules(pool: &PgPool) -> Result<Vec<(TimedRule, String)>, AppError> {
+    let mut plans = Vec::new();
+    for rule in RULES {
+        let plan = match rule {
+            TimedRule::Escalation(escalation_rule) => escalation::explain_candidates(pool, escalation_rule).await?,
+            TimedRule::ServiceLevels => Some(watch::explain_candidates(pool).await?),
+        };
+        if let Some(plan) = plan {
+            plans.push((rule, plan));
+        }
+    }
+    Ok(plans)
+}
+
 /// The handle of a spawned jobs worker; dropping it does not stop the worker.
 pub struct JobsHandle {
     task: tokio::task::JoinHandle<()>,

@@ -57,6 +57,17 @@ impl StatsCache {
     }
 }
 
+/// Whether [`stats`] may answer from [`StatsCache`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Figures computed since the last ticket event and within
+    /// [`STATS_CACHE_SECONDS`] will do (pages, polling clients).
+    MayReuse,
+    /// Compute them now (an API client's `Cache-Control: no-cache`, RFC 9111
+    /// §5.2.1.4); the result still refreshes the cache.
+    Fresh,
+}
+
 /// `part` of `whole` in percent, one decimal; `None` when `whole` is 0.
 fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
@@ -67,7 +78,8 @@ fn percent(part: i64, whole: i64) -> Option<f64> {
 /// [`TicketStats`] for each field and what it counts. Days of the daily
 /// series are those of the desk's time zone (`settings.desk.time_zone`,
 /// `GUICHET_TIME_ZONE`). Served from `context.stats_cache` until a ticket
-/// event arrives or a minute passes (see [`StatsCache`]).
+/// event arrives or a minute passes (see [`StatsCache`]), unless `freshness`
+/// is [`Freshness::Fresh`].
 ///
 /// Errors: 401; 403 for requesters; 422 for a bad period or queue.
 #[tracing::instrument(skip_all, fields(caller = caller.user_id(), period, queue))]
@@ -76,6 +88,7 @@ pub async fn stats(
     caller: &Caller,
     period: &str,
     queue: Option<&str>,
+    freshness: Freshness,
 ) -> Result<TicketStats, AppError> {
     let pool = &context.pool;
     caller.staff()?;
@@ -105,7 +118,9 @@ pub async fn stats(
     let key = (days, queue_id);
     // Read before computing: an event published meanwhile makes the entry stale at once.
     let position = context.live.published_position();
-    if let Some(stats) = context.stats_cache.get(key, position) {
+    if freshness == Freshness::MayReuse
+        && let Some(stats) = context.stats_cache.get(key, position)
+    {
         return Ok(stats);
     }
     // The four statements are independent: they run at once, each on its

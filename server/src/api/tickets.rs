@@ -74,6 +74,9 @@ async fn list(request: ApiCaller, RawQuery(raw): RawQuery) -> Result<Json<Ticket
 /// `?period=7d&queue=slug`; JSON by default, CSV (see
 /// `statistics::to_csv`) with `format=csv` or an `Accept` header naming
 /// `text/csv`, as an attachment named `guichet-stats-7d[-slug].csv`.
+/// `Cache-Control: no-cache` (or `max-age=0`, `no-store`) asks for figures
+/// computed now rather than those of the last minute (see
+/// `statistics::Freshness`).
 async fn stats(request: ApiCaller, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let mut period = "7d".to_string();
     let mut queue = None;
@@ -91,7 +94,20 @@ async fn stats(request: ApiCaller, headers: HeaderMap, RawQuery(raw): RawQuery) 
             _ => {}
         }
     }
-    let stats: TicketStats = statistics::stats(&request.context, &request.caller, &period, queue.as_deref()).await?;
+    let freshness = if headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|directive| directive.trim().to_ascii_lowercase())
+        .any(|directive| matches!(directive.as_str(), "no-cache" | "no-store" | "max-age=0"))
+    {
+        statistics::Freshness::Fresh
+    } else {
+        statistics::Freshness::MayReuse
+    };
+    let stats: TicketStats =
+        statistics::stats(&request.context, &request.caller, &period, queue.as_deref(), freshness).await?;
     if !csv {
         return Ok(Json(stats).into_response());
     }

@@ -214,7 +214,7 @@ async fn reschedule(
 
 /// The plan PostgreSQL chooses for the rule's candidate statement (`EXPLAIN`
 /// text, one line per plan node), so a test can check that a pass reads
-/// only candidate rows through `tickets_sla_checks_idx`.
+/// only candidate rows through `ticket_sla_checks_due_idx`.
 ///
 /// Errors: [`AppError::Internal`] when the database fails.
 pub async fn explain_candidates(pool: &sqlx::PgPool) -> Result<String, AppError> {
