@@ -373,11 +373,10 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<RunResult> {
     }
 
     // Stats: as most requests get them (computed at most once a minute, or
-    // again after a ticket event), then computed for every request.
+    // again after a ticket event); then computed for each request, by one
+    // client (one computation at a time: its own cost) and by as many
+    // clients as the other reads (queueing on the two cores included).
     let time_zone: Arc<str> = options.time_zone.as_str().into();
-    // Computed for each request: one client (one computation at a time, its
-    // own cost), then as many clients as the other reads (queueing on the
-    // two cores included).
     for (fresh, clients, suffix, how) in [
         (false, reads, String::new(), "served again within the minute".to_string()),
         (true, 1, "_fresh".to_string(), "computed each time".to_string()),
