@@ -8,6 +8,7 @@ pub mod caller;
 pub mod catalog;
 pub mod dashboard;
 pub mod drafts;
+pub mod errors;
 pub mod escalation;
 pub mod events;
 pub mod jobs;
