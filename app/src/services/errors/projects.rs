@@ -133,34 +133,61 @@ fn name_taken(error: sqlx::Error) -> AppError {
     error.into()
 }
 
-/// One project as [`ErrorProject`] shows it.
-///
-/// Errors: 404 when there is none with this id.
-async fn load_project(connection: &mut PgConnection, id: i64) -> Result<ErrorProject, AppError> {
-    let row = sqlx::query!(
+/// An `error_projects` row with its requester's name and queue's slug.
+struct ProjectRow {
+    id: i64,
+    name: String,
+    requester_id: i64,
+    requester_username: String,
+    queue: String,
+    threshold_count: i32,
+    threshold_window_minutes: i32,
+    watch_hours: i32,
+    priority: Priority,
+    active: bool,
+    key_rotated_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ProjectRow> for ErrorProject {
+    fn from(row: ProjectRow) -> Self {
+        ErrorProject {
+            id: row.id,
+            name: row.name,
+            requester: UserReference { id: row.requester_id, username: row.requester_username },
+            queue: row.queue,
+            threshold_count: row.threshold_count,
+            threshold_window_minutes: row.threshold_window_minutes,
+            watch_hours: row.watch_hours,
+            priority: row.priority,
+            active: row.active,
+            key_rotated_at: row.key_rotated_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The projects with id `id`, or every project when `id` is `None`, by id.
+async fn load_projects(connection: &mut PgConnection, id: Option<i64>) -> Result<Vec<ErrorProject>, AppError> {
+    let rows = sqlx::query_as!(
+        ProjectRow,
         r#"select p.id, p.name, p.requester_id, u.username::text as "requester_username!", q.slug as queue,
             p.threshold_count, p.threshold_window_minutes, p.watch_hours, p.priority as "priority: Priority",
             p.active, p.key_rotated_at as "key_rotated_at: DateTime<Utc>", p.created_at as "created_at: DateTime<Utc>"
          from error_projects p join users u on u.id = p.requester_id join queues q on q.id = p.queue_id
-         where p.id = $1"#,
+         where p.id = $1 or $1 is null order by p.id"#,
         id,
     )
-    .fetch_optional(&mut *connection)
-    .await?
-    .ok_or_else(|| AppError::not_found("error project"))?;
-    Ok(ErrorProject {
-        id: row.id,
-        name: row.name,
-        requester: UserReference { id: row.requester_id, username: row.requester_username },
-        queue: row.queue,
-        threshold_count: row.threshold_count,
-        threshold_window_minutes: row.threshold_window_minutes,
-        watch_hours: row.watch_hours,
-        priority: row.priority,
-        active: row.active,
-        key_rotated_at: row.key_rotated_at,
-        created_at: row.created_at,
-    })
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(rows.into_iter().map(ErrorProject::from).collect())
+}
+
+/// One project as [`ErrorProject`] shows it.
+///
+/// Errors: 404 when there is none with this id.
+async fn load_project(connection: &mut PgConnection, id: i64) -> Result<ErrorProject, AppError> {
+    load_projects(connection, Some(id)).await?.pop().ok_or_else(|| AppError::not_found("error project"))
 }
 
 /// Every error project, by id (admins).
@@ -169,13 +196,8 @@ async fn load_project(connection: &mut PgConnection, id: i64) -> Result<ErrorPro
 #[tracing::instrument(skip_all, fields(caller = caller.user_id()))]
 pub async fn list_projects(pool: &PgPool, caller: &Caller) -> Result<Vec<ErrorProject>, AppError> {
     caller.admin()?;
-    let ids = sqlx::query_scalar!("select id from error_projects order by id").fetch_all(pool).await?;
     let mut connection = pool.acquire().await?;
-    let mut projects = Vec::with_capacity(ids.len());
-    for id in ids {
-        projects.push(load_project(&mut connection, id).await?);
-    }
-    Ok(projects)
+    load_projects(&mut connection, None).await
 }
 
 /// Creates an error project (admins) with a new key; answers the key and

@@ -48,10 +48,13 @@ pub struct Signature {
     pub digest: String,
 }
 
-/// The placeholders [`normalise`] writes.
+/// What [`normalise`] writes for a run of decimal digits.
 pub const NUMBER: &str = "<n>";
+/// What [`normalise`] writes for a hexadecimal number.
 pub const HEX: &str = "<hex>";
+/// What [`normalise`] writes for a UUID.
 pub const UUID: &str = "<uuid>";
+/// What [`normalise`] writes for a quoted value, quotes included.
 pub const QUOTED: &str = "<quoted>";
 
 /// The signature of `occurrence` (see the module documentation).
