@@ -8,7 +8,9 @@
 
 use crate::common;
 
-use app::domain::Role;
+use app::domain::{NotificationKind, Role};
+use app::i18n::Language;
+use app::services::notifications::{EmailPayload, render_email};
 use common::TestApp;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -203,13 +205,25 @@ async fn three_real_python_exceptions_of_one_shape_open_one_ticket_for_the_clien
     assert_eq!(status, StatusCode::OK, "{tickets}");
     assert_eq!(tickets["tickets"].as_array().map(Vec::len), Some(1), "{tickets}");
     let emails = sqlx::query_scalar!(
-        "select count(*) from outbox where channel = 'email' and kind = 'error_detected' and user_id = $1",
+        "select payload from outbox where channel = 'email' and kind = 'error_detected' and user_id = $1",
         desk.requester_id
     )
-    .fetch_one(&pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(emails, Some(1));
+    assert_eq!(emails.len(), 1);
+    // The email as the worker renders it: what happened, that it is handled and watched, the ticket's link.
+    let payload: EmailPayload = serde_json::from_value(emails[0].clone()).unwrap();
+    let email =
+        render_email(NotificationKind::ErrorDetected, &payload, "http://desk/tickets/SUP-0001", None, Language::en)
+            .unwrap();
+    assert!(email.subject.contains("[error] ValueError"), "{}", email.subject);
+    assert!(email.text.contains("the same error several times") && email.text.contains("watch"), "{}", email.text);
+    assert!(
+        email.text.contains("parse_price") && email.text.contains("http://desk/tickets/SUP-0001"),
+        "{}",
+        email.text
+    );
     let admins =
         scalar(&pool, "select count(*) from notification_fan_outs where kind = 'error_detected' and role = 'admin'")
             .await;
