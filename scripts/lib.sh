@@ -226,6 +226,27 @@ ensure_test_smtp() {
     fi
 }
 
+# The real Python Sentry SDK (PyPI's sentry-sdk, SENTRY_SDK_VERSION) in a
+# virtual environment under .build/python, for the error intake's tests
+# (server/tests/errors.rs runs .build/python/bin/python, or
+# GUICHET_TEST_PYTHON). Idempotent: installs only when that version is missing.
+SENTRY_SDK_VERSION="2.19.2"
+ensure_sentry_sdk() {
+    local venv="$PROJECT_ROOT/.build/python"
+    if [[ -x $venv/bin/python ]] &&
+        "$venv/bin/python" -c "import sentry_sdk, sys; sys.exit(sentry_sdk.VERSION != '$SENTRY_SDK_VERSION')" >/dev/null 2>&1; then
+        step "sentry-sdk $SENTRY_SDK_VERSION present ($venv)"
+        return
+    fi
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        apt_install python3-venv
+    fi
+    step "installing sentry-sdk $SENTRY_SDK_VERSION from PyPI into $venv"
+    mkdir -p "$PROJECT_ROOT/.build"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sentry-sdk==$SENTRY_SDK_VERSION"
+}
+
 # ---------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod errors;
 pub mod escalation;
 pub mod service_levels;
 
@@ -516,6 +517,12 @@ pub enum TicketChange {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replaced: bool,
     },
+    /// The error group that opened this ticket (issue 16) occurred
+    /// `occurrences` more times since the ticket's last such message: the
+    /// system message `message_id` says so ("seen 40 more times"), at most
+    /// one an hour. The actor is the system; seen by everyone who sees the
+    /// ticket (the requester is the client whose application it is).
+    ErrorRecurred { message_id: i64, occurrences: i64 },
 }
 
 /// Who may see a ticket event, besides the right to see the ticket itself:
@@ -558,7 +565,8 @@ impl TicketChange {
             | TicketChange::Replied { .. }
             | TicketChange::Escalated { .. }
             | TicketChange::Reopened { .. }
-            | TicketChange::Rated { .. } => Audience::Everyone,
+            | TicketChange::Rated { .. }
+            | TicketChange::ErrorRecurred { .. } => Audience::Everyone,
         }
     }
 
@@ -588,7 +596,9 @@ impl TicketChange {
             | TicketChange::SlaWarning { .. }
             | TicketChange::SlaBreached { .. }
             // The requester's own words, about their own ticket.
-            | TicketChange::Rated { .. }) => change,
+            | TicketChange::Rated { .. }
+            // The system's count of their own application's errors.
+            | TicketChange::ErrorRecurred { .. }) => change,
         }
     }
 
@@ -607,7 +617,8 @@ impl TicketChange {
             | TicketChange::NoteAdded { .. }
             | TicketChange::SlaWarning { .. }
             | TicketChange::SlaBreached { .. }
-            | TicketChange::Rated { .. } => None,
+            | TicketChange::Rated { .. }
+            | TicketChange::ErrorRecurred { .. } => None,
         }
     }
 
@@ -624,7 +635,8 @@ impl TicketChange {
             | TicketChange::NoteAdded { .. }
             | TicketChange::SlaWarning { .. }
             | TicketChange::SlaBreached { .. }
-            | TicketChange::Rated { .. } => false,
+            | TicketChange::Rated { .. }
+            | TicketChange::ErrorRecurred { .. } => false,
             TicketChange::Created { .. }
             | TicketChange::StatusChanged { .. }
             | TicketChange::Reopened { .. }
@@ -648,6 +660,7 @@ impl TicketChange {
             TicketChange::SlaWarning { .. } => "sla_warning",
             TicketChange::SlaBreached { .. } => "sla_breached",
             TicketChange::Rated { .. } => "rated",
+            TicketChange::ErrorRecurred { .. } => "error_recurred",
         }
     }
 
@@ -1419,11 +1432,15 @@ pub enum NotificationKind {
     SlaWarning,
     /// An SLA clock passed its due time: to the assignee, else every agent, and the admins.
     SlaBreached,
+    /// An application's error reached its project's threshold and opened a
+    /// ticket (issue 16): the "error detected" email to its requester (the
+    /// client), a notice to the admins; Discord "error detected".
+    ErrorDetected,
 }
 
 impl NotificationKind {
     /// Every kind, in a ticket's life order.
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 10] = [
         NotificationKind::TicketCreated,
         NotificationKind::TicketAssigned,
         NotificationKind::AgentReplied,
@@ -1433,14 +1450,16 @@ impl NotificationKind {
         NotificationKind::TicketEscalated,
         NotificationKind::SlaWarning,
         NotificationKind::SlaBreached,
+        NotificationKind::ErrorDetected,
     ];
 
-    /// The kinds a Discord webhook may announce (from the issue).
-    pub const DISCORD: [NotificationKind; 4] = [
+    /// The kinds a Discord webhook may announce (from the issues).
+    pub const DISCORD: [NotificationKind; 5] = [
         NotificationKind::TicketCreated,
         NotificationKind::RequesterReplied,
         NotificationKind::TicketEscalated,
         NotificationKind::TicketResolved,
+        NotificationKind::ErrorDetected,
     ];
 
     /// Whether a user of `role` can receive this kind, after whom each goes
@@ -1452,7 +1471,8 @@ impl NotificationKind {
             NotificationKind::TicketCreated
             | NotificationKind::AgentReplied
             | NotificationKind::TicketResolved
-            | NotificationKind::TicketClosed => true,
+            | NotificationKind::TicketClosed
+            | NotificationKind::ErrorDetected => true,
             NotificationKind::TicketAssigned
             | NotificationKind::RequesterReplied
             | NotificationKind::SlaWarning
@@ -1473,6 +1493,7 @@ impl NotificationKind {
             NotificationKind::TicketEscalated => "ticket_escalated",
             NotificationKind::SlaWarning => "sla_warning",
             NotificationKind::SlaBreached => "sla_breached",
+            NotificationKind::ErrorDetected => "error_detected",
         }
     }
 
@@ -1488,6 +1509,7 @@ impl NotificationKind {
             NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated_label),
             NotificationKind::SlaWarning => t!(notification_kind.sla_warning_label),
             NotificationKind::SlaBreached => t!(notification_kind.sla_breached_label),
+            NotificationKind::ErrorDetected => t!(notification_kind.error_detected_label),
         }
     }
 
@@ -1503,6 +1525,7 @@ impl NotificationKind {
             NotificationKind::TicketEscalated => t!(notification_kind.ticket_escalated),
             NotificationKind::SlaWarning => t!(notification_kind.sla_warning),
             NotificationKind::SlaBreached => t!(notification_kind.sla_breached),
+            NotificationKind::ErrorDetected => t!(notification_kind.error_detected),
         }
     }
 }
@@ -1628,13 +1651,13 @@ mod tests {
     #[test]
     fn each_role_is_offered_the_notifications_it_can_receive() {
         let offered = |role| NotificationKind::ALL.into_iter().filter(|kind| kind.concerns(role)).count();
-        assert_eq!(offered(Role::Requester), 4);
+        assert_eq!(offered(Role::Requester), 5);
         assert!(!NotificationKind::TicketAssigned.concerns(Role::Requester));
         assert!(!NotificationKind::TicketEscalated.concerns(Role::Agent));
         assert!(!NotificationKind::SlaWarning.concerns(Role::Requester));
         assert!(!NotificationKind::SlaBreached.concerns(Role::Requester));
-        assert_eq!(offered(Role::Agent), 8);
-        assert_eq!(offered(Role::Admin), 9);
+        assert_eq!(offered(Role::Agent), 9);
+        assert_eq!(offered(Role::Admin), 10);
     }
 
     fn alice() -> UserReference {

@@ -172,6 +172,7 @@ impl AppError {
             "outbox message" => t!(errors.no_such_outbox_message),
             "business calendar" => t!(errors.no_such_business_calendar),
             "SLA policy" => t!(errors.no_such_sla_policy),
+            "error project" => t!(errors.no_such_error_project),
             "page" => t!(errors.no_such_page),
             _ => t!(errors.no_such_thing),
         };

@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// further attempt waits (250 ms, doubling, at most 10 s).
     #[arg(long, env = "GUICHET_LOGIN_SLOWDOWN_AFTER", default_value_t = 10)]
     pub login_slowdown_after: i64,
+    /// Error events a minute one error project may send (Sentry intake and
+    /// POST /api/v1/errors, per instance); more answer 429 with Retry-After.
+    #[arg(long, env = "GUICHET_ERROR_RATE_PER_MINUTE", default_value_t = 6000)]
+    pub error_rate_per_minute: u32,
     /// Reverse proxies (comma-separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8)
     /// whose X-Forwarded-For / Forwarded headers give the client address.
     #[arg(long, env = "GUICHET_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]

@@ -150,6 +150,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         webhook_allow_private: args.webhook_allow_private,
         require_two_factor_for: args.two_factor_requirement()?,
         desk: args.desk()?,
+        error_rate_per_minute: args.error_rate_per_minute,
         ..Settings::default()
     };
     app::i18n::set_desk_defaults(settings.desk.clone());
@@ -171,7 +172,13 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let _jobs = app::services::jobs::spawn(pool.clone(), args.jobs_interval());
     let state = AppState {
         leptos_options,
-        context: ServerContext { pool, settings, live: live.clone(), stats_cache: Default::default() },
+        context: ServerContext {
+            pool,
+            settings,
+            live: live.clone(),
+            stats_cache: Default::default(),
+            error_rate: Default::default(),
+        },
     };
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;

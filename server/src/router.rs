@@ -41,6 +41,8 @@ pub fn build_router(state: AppState) -> Router {
     let caller_state = state.clone();
     let router = Router::new()
         .nest("/api/v1", crate::api::router())
+        // Issue 16: error events from Sentry SDKs, authenticated by their project's key.
+        .merge(crate::api::sentry_router())
         // The "resolved" email's rating links: plain pages, no session needed.
         .merge(crate::rating_links::router())
         // The build's wasm, JS and CSS, straight from disk. leptos_axum's

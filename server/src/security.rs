@@ -5,8 +5,10 @@
 //!   `GUICHET_PUBLIC_URL`, shown by `Origin`, else `Sec-Fetch-Site:
 //!   same-origin`, else `Referer` (OWASP's CSRF Prevention Cheat Sheet,
 //!   "Verifying Origin With Standard Headers"); otherwise 403. API requests
-//!   with `Authorization: Bearer` are exempt (a browser never adds that header
-//!   across sites). The JSON API takes only `application/json` bodies (415).
+//!   with `Authorization: Bearer` are exempt (a browser never adds that
+//!   header across sites), and so is the plain error intake
+//!   (`POST /api/v1/errors`, issue 16), which never reads the session: an
+//!   error project's key (`X-Guichet-Key`) is its only credential. The JSON API takes only `application/json` bodies (415).
 //! - [`headers`]: the Content-Security-Policy with a per-request nonce, and
 //!   the other security headers, on every response.
 //! - [`redirects`]: a plain form post is redirected only within the site,
@@ -33,6 +35,8 @@ use std::sync::Arc;
 const FUNCTIONS: &str = "/fn/";
 /// URL prefix of the JSON API.
 const API: &str = "/api/v1/";
+/// The plain error intake, authenticated by its project's key only.
+const ERROR_INTAKE: &str = "/api/v1/errors";
 /// How long the signed error of a form post stays displayable, in seconds.
 const ERROR_LIFETIME_SECONDS: i64 = 300;
 
@@ -129,7 +133,7 @@ pub async fn cross_site(State(security): State<Arc<Security>>, request: Request,
     let path = request.uri().path();
     let api = path.starts_with(API);
     if is_state_changing(request.method()) && (api || path.starts_with(FUNCTIONS)) {
-        let exempt = api && bearer_token(request.headers()).is_some();
+        let exempt = api && (bearer_token(request.headers()).is_some() || path == ERROR_INTAKE);
         if !exempt && let Some(reason) = security.foreign_origin(request.headers()) {
             tracing::warn!(path, reason, "cross-site request refused");
             return error_response(

@@ -8,6 +8,7 @@ mod accounts;
 mod api_token_scopes;
 mod catalog;
 mod concurrency;
+mod errors;
 mod i18n;
 mod jobs;
 mod live;

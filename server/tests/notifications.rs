@@ -590,7 +590,7 @@ async fn inbox_preferences_and_the_admin_outbox_over_the_api(pool: PgPool) {
     let kinds = |body: &Value| -> Vec<String> {
         body["preferences"].as_array().expect("list").iter().map(|p| p["kind"].as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(kinds(&body), ["ticket_created", "agent_replied", "ticket_resolved", "ticket_closed"]);
+    assert_eq!(kinds(&body), ["ticket_created", "agent_replied", "ticket_resolved", "ticket_closed", "error_detected"]);
     let (_, agent_choices) = app.get(&alice, "/notifications/preferences").await;
     assert!(kinds(&agent_choices).contains(&"ticket_assigned".to_string()), "{agent_choices}");
     assert!(!kinds(&agent_choices).contains(&"ticket_escalated".to_string()), "{agent_choices}");

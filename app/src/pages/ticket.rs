@@ -813,6 +813,7 @@ fn TimelineEntry(event: TicketEvent) -> impl IntoView {
                 None => rated,
             }
         }
+        TicketChange::ErrorRecurred { occurrences, .. } => t!(timeline.error_recurred, occurrences = *occurrences),
     };
     view! {
         <li data-action=event.change.action()>

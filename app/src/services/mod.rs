@@ -8,6 +8,7 @@ pub mod caller;
 pub mod catalog;
 pub mod dashboard;
 pub mod drafts;
+pub mod errors;
 pub mod escalation;
 pub mod events;
 pub mod jobs;
@@ -43,6 +44,9 @@ pub struct ServerContext {
     pub live: Arc<live::Hub>,
     /// Recently computed statistics (see [`statistics::StatsCache`]).
     pub stats_cache: Arc<statistics::StatsCache>,
+    /// This instance's count of error events per project and minute (see
+    /// [`errors::intake::RateLimiter`]).
+    pub error_rate: Arc<errors::intake::RateLimiter>,
 }
 
 /// Runtime settings that rules depend on.
@@ -99,6 +103,10 @@ pub struct Settings {
     /// visitors whose browser names no language Guichet speaks, and users
     /// who chose none (see [`crate::i18n`]).
     pub desk: crate::i18n::Viewer,
+    /// Error events a minute each error project may send, per instance
+    /// (`GUICHET_ERROR_RATE_PER_MINUTE`, default 6,000, from issue 16);
+    /// more answer 429 with `Retry-After` (see [`errors::intake`]).
+    pub error_rate_per_minute: u32,
 }
 
 /// Request rate limits, enforced per instance by the server's security layer
@@ -202,6 +210,7 @@ impl Default for Settings {
                 language: crate::i18n::Language::fr,
                 time_zone: crate::i18n::DEFAULT_TIME_ZONE.into(),
             },
+            error_rate_per_minute: 6_000,
         }
     }
 }

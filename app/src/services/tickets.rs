@@ -278,6 +278,67 @@ async fn insert_ticket(
     load_ticket(transaction, id).await
 }
 
+/// A ticket the system opens for a requester, without their action (issue
+/// 16: an error group past its project's threshold): filed in `queue_id`
+/// under the queue's default category (else the first it offers), with
+/// the next number of the queue, whether the queue is active or not, and
+/// outside its open-ticket limit (the requester did not ask for it).
+pub(crate) struct SystemTicket<'ticket> {
+    pub queue_id: i64,
+    pub requester_id: i64,
+    pub priority: Priority,
+    /// 1–200 characters.
+    pub subject: &'ticket str,
+    /// 1–20,000 characters.
+    pub description: &'ticket str,
+    /// A JSON object.
+    pub metadata: serde_json::Value,
+    pub source: TicketSource,
+}
+
+/// Opens `ticket` on `transaction` and records its `created` event with
+/// the system as actor (so its notifications and live announcement follow,
+/// see [`events::record`]). Returns the ticket's id.
+///
+/// Errors: 500 when the queue offers no category or the database fails.
+pub(crate) async fn open_for_system(
+    transaction: &mut PgConnection,
+    ticket: &SystemTicket<'_>,
+) -> Result<i64, AppError> {
+    let category_id = sqlx::query_scalar!(
+        "select c.id from queue_categories qc join categories c on c.id = qc.category_id join queues q on q.id = qc.queue_id
+         where qc.queue_id = $1 order by (c.id = q.default_category_id) desc, c.active desc, c.position, c.id limit 1",
+        ticket.queue_id,
+    )
+    .fetch_optional(&mut *transaction)
+    .await?
+    .ok_or_else(AppError::internal)?;
+    let number = sqlx::query_scalar!(
+        r#"update queues set next_number = next_number + 1 where id = $1 returning next_number - 1 as "number!""#,
+        ticket.queue_id,
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
+    let id = sqlx::query_scalar!(
+        "insert into tickets (queue_id, number, requester_id, category_id, priority, subject, description, metadata, source)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        ticket.queue_id,
+        number,
+        ticket.requester_id,
+        category_id,
+        ticket.priority as Priority,
+        ticket.subject,
+        ticket.description,
+        ticket.metadata,
+        ticket.source as TicketSource,
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
+    let created = TicketChange::Created { status: Status::Open, priority: ticket.priority };
+    events::record(transaction, id, None, &created).await?;
+    Ok(id)
+}
+
 /// Whether queue `queue_id` offers category `category_id` (issue 14: each
 /// queue has its own categories); a ticket is filed only under one its
 /// queue offers, refused otherwise with `category_not_in_queue`.

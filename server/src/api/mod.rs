@@ -4,6 +4,7 @@
 
 mod accounts;
 mod catalog;
+mod errors;
 mod escalation;
 mod extract;
 mod live;
@@ -15,6 +16,8 @@ mod viewer;
 
 pub use extract::{ApiCaller, ApiError, Json, Path, Query};
 
+pub use errors::sentry_router;
+
 use crate::state::AppState;
 use axum::Router;
 
@@ -23,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
         .merge(catalog::router())
+        .merge(errors::router())
         .merge(escalation::router())
         .merge(tickets::router())
         .merge(live::router())

@@ -70,6 +70,7 @@ impl TestApp {
                 settings: Arc::new(settings),
                 live: app::services::live::Hub::start(pool.clone()).await.expect("live hub"),
                 stats_cache: Default::default(),
+                error_rate: Default::default(),
             },
         };
         let router = server::build_router(state);

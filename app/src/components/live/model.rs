@@ -319,6 +319,9 @@ pub fn toast_text(event: &LiveTicketEvent) -> String {
             t!(toast.sla_breached, reference = reference, target = target.label())
         }
         TicketChange::Rated { score, .. } => t!(toast.rated, reference = reference, actor = actor, score = *score),
+        TicketChange::ErrorRecurred { occurrences, .. } => {
+            t!(toast.error_recurred, reference = reference, occurrences = *occurrences)
+        }
     }
 }
 

@@ -68,6 +68,7 @@ fn render_email_here(
     let (reference, subject) = (payload.reference.clone(), payload.subject.clone());
     let intro = match kind {
         NotificationKind::TicketCreated => t!(email.ticket_created, reference = reference, subject = subject),
+        NotificationKind::ErrorDetected => t!(email.error_detected, reference = reference, subject = subject),
         NotificationKind::TicketAssigned => {
             t!(email.ticket_assigned, actor = actor, reference = reference, subject = subject)
         }
@@ -169,6 +170,7 @@ fn render_discord_here(kind: NotificationKind, payload: &DiscordPayload, link: &
         // Not among the kinds a webhook may announce (staff-only clocks).
         NotificationKind::SlaWarning => t!(discord.sla_warning).to_string(),
         NotificationKind::SlaBreached => t!(discord.sla_breached).to_string(),
+        NotificationKind::ErrorDetected => t!(discord.error_detected, requester = requester),
     };
     let description = match &payload.excerpt {
         Some(excerpt) => format!("**{headline}**\n{}", clip(excerpt, 3_000)),

@@ -12,7 +12,7 @@
 
 use super::{DiscordPayload, EmailPayload, OUTBOX_CHANNEL, clip};
 use crate::domain::service_levels::SlaTarget;
-use crate::domain::{NotificationKind, Priority, Role, Status, TicketChange, reference};
+use crate::domain::{NotificationKind, Priority, Role, Status, TicketChange, TicketSource, reference};
 use crate::error::AppError;
 use crate::i18n::{Language, request::in_language};
 use crate::services::transaction;
@@ -33,6 +33,7 @@ struct EventTicket {
     requester_username: String,
     assignee_id: Option<i64>,
     created_at: DateTime<Utc>,
+    source: TicketSource,
     /// The acting user's name, if a user acted.
     actor: Option<String>,
     /// The reply's text, when the change is a public reply.
@@ -48,9 +49,17 @@ struct Recipients {
 /// The kind of notification a change causes, if any. A reply is an agent's
 /// or the requester's depending on its author; internal notes, reopenings,
 /// priority, category and unassignment cause none (from the seeds' list of
-/// emails), nor do ratings (a low one escalates, which notifies).
-pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) -> Option<NotificationKind> {
+/// emails), nor do ratings (a low one escalates, which notifies). A ticket
+/// of `source` `error` is created by an error group past its threshold
+/// (issue 16): "error detected" instead of the receipt.
+pub fn kind_of(
+    change: &TicketChange,
+    actor_id: Option<i64>,
+    requester_id: i64,
+    source: TicketSource,
+) -> Option<NotificationKind> {
     match change {
+        TicketChange::Created { .. } if source == TicketSource::Error => Some(NotificationKind::ErrorDetected),
         TicketChange::Created { .. } => Some(NotificationKind::TicketCreated),
         TicketChange::Assigned { .. } => Some(NotificationKind::TicketAssigned),
         TicketChange::Replied { .. } if actor_id == Some(requester_id) => Some(NotificationKind::RequesterReplied),
@@ -69,6 +78,8 @@ pub fn kind_of(change: &TicketChange, actor_id: Option<i64>, requester_id: i64) 
         // Staff see it on the ticket, live; a low score escalates the
         // ticket, and that notifies the admins.
         TicketChange::Rated { .. } => None,
+        // The ticket was announced when it opened; the count is on it, live.
+        TicketChange::ErrorRecurred { .. } => None,
     }
 }
 
@@ -97,7 +108,7 @@ pub(crate) async fn fan_out(
 ) -> Result<(), AppError> {
     // Who the requester is only tells which reply it is: with none, a change
     // that notifies nobody is known before reading anything.
-    if kind_of(change, None, 0).is_none() {
+    if kind_of(change, None, 0, TicketSource::Web).is_none() {
         return Ok(());
     }
     let reply_id = match change {
@@ -108,7 +119,7 @@ pub(crate) async fn fan_out(
         EventTicket,
         r#"select q.prefix, t.number, t.subject, t.description, t.priority as "priority: Priority", t.queue_id,
             q.name as queue_name, t.requester_id, r.username::text as "requester_username!", t.assignee_id,
-            t.created_at as "created_at: DateTime<Utc>",
+            t.created_at as "created_at: DateTime<Utc>", t.source as "source: TicketSource",
             (select username::text from users where id = $2) as actor,
             (select body from messages where id = $3 and kind = 'reply') as reply
          from tickets t join queues q on q.id = t.queue_id join users r on r.id = t.requester_id
@@ -119,7 +130,7 @@ pub(crate) async fn fan_out(
     )
     .fetch_one(&mut *connection)
     .await?;
-    let Some(kind) = kind_of(change, actor_id, ticket.requester_id) else { return Ok(()) };
+    let Some(kind) = kind_of(change, actor_id, ticket.requester_id, ticket.source) else { return Ok(()) };
     let reason = match change {
         TicketChange::Escalated { reason, .. } => Some(reason.clone()),
         _ => None,
@@ -144,6 +155,8 @@ pub(crate) async fn fan_out(
             None => Recipients { ids: Vec::new(), roles: vec![Role::Agent, Role::Admin] },
         },
         NotificationKind::TicketEscalated => Recipients { ids: Vec::new(), roles: vec![Role::Admin] },
+        // Issue 16: the client whose application it is, and the admins.
+        NotificationKind::ErrorDetected => Recipients { ids: vec![ticket.requester_id], roles: vec![Role::Admin] },
     };
     let service_level = match change {
         TicketChange::SlaWarning { target, due_at, .. } | TicketChange::SlaBreached { target, due_at, .. } => {
@@ -152,7 +165,9 @@ pub(crate) async fn fan_out(
         _ => None,
     };
     let body = match kind {
-        NotificationKind::TicketCreated | NotificationKind::TicketAssigned => Some(ticket.description.clone()),
+        NotificationKind::TicketCreated | NotificationKind::TicketAssigned | NotificationKind::ErrorDetected => {
+            Some(ticket.description.clone())
+        }
         NotificationKind::AgentReplied | NotificationKind::RequesterReplied => ticket.reply.clone(),
         NotificationKind::TicketResolved
         | NotificationKind::TicketClosed
@@ -163,7 +178,7 @@ pub(crate) async fn fan_out(
     let ticket_reference = reference(&ticket.prefix, ticket.number);
     let thread = format!("guichet.{ticket_id}.{}", ticket.created_at.timestamp());
     // The requester's receipt of their own new ticket is the one exception.
-    let receipt = kind == NotificationKind::TicketCreated;
+    let receipt = matches!(kind, NotificationKind::TicketCreated | NotificationKind::ErrorDetected);
 
     // The email rows' payload but for its recipient and `in_reply_to`: the
     // local part of the previous email row of this ticket and user (see
@@ -249,7 +264,7 @@ pub(crate) async fn fan_out(
     // One row per active webhook of the queue announcing this kind.
     let excerpt = match kind {
         NotificationKind::TicketEscalated => reason,
-        NotificationKind::TicketCreated => Some(ticket.description.clone()),
+        NotificationKind::TicketCreated | NotificationKind::ErrorDetected => Some(ticket.description.clone()),
         _ => ticket.reply.clone(),
     };
     let discord = DiscordPayload {
@@ -505,5 +520,6 @@ fn inbox_title(
         NotificationKind::SlaBreached => {
             t!(inbox.sla_breached, target = target, reference = reference, subject = subject)
         }
+        NotificationKind::ErrorDetected => t!(inbox.error_detected, reference = reference, subject = subject),
     }
 }
