@@ -30,8 +30,10 @@ const args = [
 const browser = await chromium.launch({ executablePath, args });
 try {
   const context = await browser.newContext({ baseURL: base });
+  // The cross-site check accepts writes only from Guichet's own pages.
   const login = await context.request.post('/api/v1/auth/login', {
     data: { login: process.env.BENCH_LOGIN, password: process.env.BENCH_PASSWORD },
+    headers: { Origin: new URL(base).origin },
   });
   if (!login.ok()) throw new Error(`log-in failed: ${login.status()} ${await login.text()}`);
   await context.addInitScript(() => {
