@@ -35,9 +35,16 @@ pub async fn dashboard(
 ) -> Result<StatsDashboard, AppError> {
     let stats = statistics::stats(context, caller, period, queue, statistics::Freshness::MayReuse).await?;
     let queue = queue.filter(|slug| !slug.is_empty());
-    // Checked by `stats`: the period parses and the queue exists.
-    let row = sqlx::query!(
-        r#"select count(*) filter (where first_response_at - created_at < interval '15 minutes') as "quarter!",
+    // Checked by `stats`: the period parses and the queue exists. The
+    // counts are kept with the statistics (`StatsCache`): read the position
+    // before computing, so an event published meanwhile makes them stale.
+    let days = stats.period_days;
+    let position = context.live.published_position();
+    let counts = match context.stats_cache.first_response_ranges(days, queue, position) {
+        Some(counts) => counts,
+        None => {
+            let row = sqlx::query!(
+                r#"select count(*) filter (where first_response_at - created_at < interval '15 minutes') as "quarter!",
                   count(*) filter (where first_response_at - created_at >= interval '15 minutes'
                                      and first_response_at - created_at < interval '1 hour') as "hour!",
                   count(*) filter (where first_response_at - created_at >= interval '1 hour'
@@ -49,22 +56,29 @@ pub async fn dashboard(
            from tickets
            where created_at >= now() - make_interval(days => $1)
              and ($2::text is null or queue_id = (select id from queues where slug = $2))"#,
-        stats.period_days as i32,
-        queue,
-    )
-    .fetch_one(&context.pool)
-    .await?;
-    let first_response_buckets: Vec<FirstResponseBucket> = [
-        (t!(stats.under_15_minutes), row.quarter),
-        (t!(stats.under_1_hour), row.hour),
-        (t!(stats.under_4_hours), row.four_hours),
-        (t!(stats.under_1_day), row.day),
-        (t!(stats.over_1_day), row.longer),
-        (t!(stats.unanswered), row.unanswered),
-    ]
-    .into_iter()
-    .map(|(label, count)| FirstResponseBucket { label: label.to_string(), count })
-    .collect();
+                days as i32,
+                queue,
+            )
+            .fetch_one(&context.pool)
+            .await?;
+            let counts = [row.quarter, row.hour, row.four_hours, row.day, row.longer, row.unanswered];
+            context.stats_cache.put_first_response_ranges(days, queue, position, counts);
+            counts
+        }
+    };
+    let labels: [&str; statistics::FIRST_RESPONSE_RANGES] = [
+        t!(stats.under_15_minutes),
+        t!(stats.under_1_hour),
+        t!(stats.under_4_hours),
+        t!(stats.under_1_day),
+        t!(stats.over_1_day),
+        t!(stats.unanswered),
+    ];
+    let first_response_buckets: Vec<FirstResponseBucket> = labels
+        .into_iter()
+        .zip(counts)
+        .map(|(label, count)| FirstResponseBucket { label: label.to_string(), count })
+        .collect();
     let csat: Vec<(String, i64)> =
         stats.csat.distribution.iter().map(|(score, count)| (format!("{score}/5"), *count)).collect();
     let by_queue: Vec<(String, i64)> = stats.by_queue.iter().map(|(queue, count)| (queue.clone(), *count)).collect();

@@ -30,30 +30,72 @@ pub const STATS_CACHE_SECONDS: u64 = 60;
 /// event, see `services::live`) and for at most [`STATS_CACHE_SECONDS`]: a
 /// desk's statistics page and its API clients poll the same figures, which
 /// cost tens of ms of database CPU each at a million tickets.
+///
+/// The dashboard's first-response ranges ([`FIRST_RESPONSE_RANGES`] counts,
+/// per days and queue slug) are kept the same way, beside them.
 #[derive(Debug, Default)]
 pub struct StatsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<(i64, Option<i64>), CachedStats>>,
+    entries: CacheMap<(i64, Option<i64>), TicketStats>,
+    ranges: CacheMap<(i64, Option<String>), [i64; FIRST_RESPONSE_RANGES]>,
 }
 
+/// Cached values by key, each with the position it was computed at.
+type CacheMap<K, T> = std::sync::Mutex<std::collections::HashMap<K, Cached<T>>>;
+
+/// How many first-response ranges the dashboard counts (under 15 min, 1 h,
+/// 4 h, 1 day, longer, unanswered).
+pub const FIRST_RESPONSE_RANGES: usize = 6;
+
 #[derive(Debug)]
-struct CachedStats {
+struct Cached<T> {
     position: i64,
     computed_at: std::time::Instant,
-    stats: TicketStats,
+    value: T,
+}
+
+impl<T: Clone> Cached<T> {
+    fn new(position: i64, value: &T) -> Self {
+        Cached { position, computed_at: std::time::Instant::now(), value: value.clone() }
+    }
+
+    /// The value, if no ticket event came after it and it is young enough.
+    fn fresh(&self, position: i64) -> Option<T> {
+        (self.position == position && self.computed_at.elapsed().as_secs() < STATS_CACHE_SECONDS)
+            .then(|| self.value.clone())
+    }
 }
 
 impl StatsCache {
     fn get(&self, key: (i64, Option<i64>), position: i64) -> Option<TicketStats> {
-        let entries = self.entries.lock().expect("stats cache lock");
-        entries
-            .get(&key)
-            .filter(|entry| entry.position == position && entry.computed_at.elapsed().as_secs() < STATS_CACHE_SECONDS)
-            .map(|entry| entry.stats.clone())
+        self.entries.lock().expect("stats cache lock").get(&key).and_then(|entry| entry.fresh(position))
     }
 
     fn put(&self, key: (i64, Option<i64>), position: i64, stats: &TicketStats) {
-        let mut entries = self.entries.lock().expect("stats cache lock");
-        entries.insert(key, CachedStats { position, computed_at: std::time::Instant::now(), stats: stats.clone() });
+        self.entries.lock().expect("stats cache lock").insert(key, Cached::new(position, stats));
+    }
+
+    /// The dashboard's first-response range counts over `days` (of queue
+    /// `queue`, a slug), computed at live position `position`, if still fresh.
+    pub fn first_response_ranges(
+        &self,
+        days: i64,
+        queue: Option<&str>,
+        position: i64,
+    ) -> Option<[i64; FIRST_RESPONSE_RANGES]> {
+        let ranges = self.ranges.lock().expect("stats cache lock");
+        ranges.get(&(days, queue.map(str::to_string))).and_then(|entry| entry.fresh(position))
+    }
+
+    /// Keeps the counts computed after reading live position `position`.
+    pub fn put_first_response_ranges(
+        &self,
+        days: i64,
+        queue: Option<&str>,
+        position: i64,
+        counts: [i64; FIRST_RESPONSE_RANGES],
+    ) {
+        let mut ranges = self.ranges.lock().expect("stats cache lock");
+        ranges.insert((days, queue.map(str::to_string)), Cached::new(position, &counts));
     }
 }
 
